@@ -1,0 +1,77 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# vhost-scsi out of tree.  `make` builds drivers/vhost/vhost_scsi.ko for the
+# installed Debian kernel; `make check` runs every test; see README.md.
+
+KVER ?= $(shell scripts/kernel-env.sh kver 2>/dev/null)
+KDIR ?= /usr/src/linux-headers-$(KVER)
+VHOST_H := drivers/vhost/vhost.h
+BUILD := .build
+
+# Exactly the Debian packages the build, the VM rig and the tests use.
+DEPS := linux-image-amd64 linux-headers-amd64 linux-source-6.1 \
+	qemu-system-x86 targetcli-fb python3-rtslib-fb dbus busybox-static \
+	cpio kmod fio sg3-utils lsscsi e2fsprogs make gcc libc6-dev xz-utils \
+	perl libubsan1 libasan8 dmsetup
+
+.PHONY: all module deps check-deps unit vmtest check checkpatch demo clean \
+	tools
+
+all: module tools
+
+check-deps:
+	@missing=; for p in $(DEPS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+			grep -q '^install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "missing packages:$$missing (installing)"; \
+		$(MAKE) --no-print-directory deps; \
+	fi
+
+deps:
+	apt-get update -q
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(DEPS)
+
+$(VHOST_H): scripts/kernel-env.sh
+	KVER=$(KVER) scripts/kernel-env.sh vhost-h drivers/vhost
+
+module: $(VHOST_H)
+	@test -n "$(KVER)" || { echo "no Debian kernel headers: run make deps" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) CONFIG_VHOST_SCSI=m W=$(W) modules
+
+tools:
+	$(MAKE) -C tools/vhost-scsi
+	$(MAKE) -C tools/testing/unit
+
+unit:
+	$(MAKE) -C tools/testing/unit run
+
+vmtest: module tools
+	tools/testing/run-vm-tests
+
+check: check-deps
+	@$(MAKE) --no-print-directory module W=1
+	@$(MAKE) --no-print-directory tools
+	tools/testing/run-all
+
+demo: check-deps
+	@$(MAKE) --no-print-directory module tools
+	tools/demo/demo
+
+$(BUILD)/checkpatch/scripts/checkpatch.pl:
+	scripts/kernel-env.sh checkpatch $(BUILD)/checkpatch
+
+CHECKPATCH_FILES := $(wildcard drivers/vhost/*.[ch]) \
+	include/uapi/linux/vhost_scsi.h
+
+checkpatch: $(BUILD)/checkpatch/scripts/checkpatch.pl
+	$(BUILD)/checkpatch/scripts/checkpatch.pl --no-tree --strict \
+		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG \
+		-f $(filter-out $(VHOST_H),$(CHECKPATCH_FILES))
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
+	rm -f $(VHOST_H) drivers/vhost/.vhost.h.version
+	-$(MAKE) -C tools/vhost-scsi clean
+	-$(MAKE) -C tools/testing/unit clean

@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vhost-scsi: private header shared by the files of the module.
+ *
+ * The module has two halves that meet at a target portal group:
+ *
+ *  - the device half (scsi_main.c, scsi_io.c, scsi_ctl.c, scsi_evt.c): one
+ *    struct vhost_scsi per open of /dev/vhost-scsi, driven by its vhost
+ *    worker thread, which runs with the client's (QEMU's) mm so it can touch
+ *    guest memory;
+ *  - the fabric half (scsi_configfs.c, scsi_fabric.c): the "vhost" LIO
+ *    fabric, whose WWNs and TPGs are configfs directories made by the admin.
+ *
+ * VHOST_SCSI_SET_ENDPOINT joins them: every TPG of the named WWN is pinned
+ * with target_depend_item() and published to the request queues.
+ *
+ * Lock order (outermost first):
+ *
+ *   vhost_dev.mutex		ioctls, release; taken by the vhost core
+ *     vhost_scsi_mutex		the TPG list and every TPG's binding state
+ *       vhost_virtqueue.mutex	a queue's ring, its backend, its command pool
+ *         vhost_scsi.evt_lock	the pending event list (spinlock)
+ *
+ * configfs callbacks take vhost_scsi_mutex and never a vhost mutex, so they
+ * cannot deadlock against an ioctl that holds vhost_dev.mutex and waits for
+ * vhost_scsi_mutex.  The data path takes no mutex but the queue's own.
+ */
+#ifndef _VHOST_SCSI_H_
+#define _VHOST_SCSI_H_
+
+#include <linux/llist.h>
+#include <linux/percpu.h>
+#include <linux/scatterlist.h>
+#include <linux/uio.h>
+#include <linux/wait.h>
+#include <target/target_core_base.h>
+#include <target/target_core_fabric.h>
+
+#include "vhost.h"
+#include "scsi_proto.h"
+#include "../../include/uapi/linux/vhost_scsi.h"
+
+/* Virtqueue layout fixed by the virtio-scsi spec. */
+enum {
+	VHOST_SCSI_VQ_CTL = 0,
+	VHOST_SCSI_VQ_EVT = 1,
+	VHOST_SCSI_VQ_IO = 2,
+};
+
+/* The module parameter max_io_vqs is clamped to this. */
+#define VHOST_SCSI_MAX_IO_VQS	1024
+
+/*
+ * Requests one kick may handle before the queue yields the worker, so one
+ * busy queue cannot starve the others (or the control queue) sharing it.
+ */
+#define VHOST_SCSI_WEIGHT	256
+
+/*
+ * Data pages one command may map: 8 MiB of 4 KiB pages.  The target core
+ * advertises it in the Block Limits VPD page (max_data_sg_nents), so a
+ * well-behaved initiator never sends more; the slack covers buffers that do
+ * not start on a page boundary.
+ */
+#define VHOST_SCSI_MAX_DATA_PAGES	2048
+#define VHOST_SCSI_DATA_SGL_SLACK	64
+#define VHOST_SCSI_DATA_SGL	(VHOST_SCSI_MAX_DATA_PAGES + \
+				 VHOST_SCSI_DATA_SGL_SLACK)
+/* Protection information: 8 bytes per 512-byte block of the above. */
+#define VHOST_SCSI_PROT_SGL	16
+
+/*
+ * The response may be split over one descriptor per byte; vhost never makes
+ * an iovec for a zero-length descriptor, so this many always suffice.
+ */
+#define VHOST_SCSI_RESP_IOVS	VHOST_SCSI_CMD_RESP_SIZE
+
+/* Features we implement on top of what the vhost core handles. */
+#define VHOST_SCSI_FEATURES	(VHOST_FEATURES | \
+				 (1ULL << VIRTIO_SCSI_F_HOTPLUG) | \
+				 (1ULL << VIRTIO_SCSI_F_T10_PI))
+
+/* How many events may wait for event-queue buffers before being dropped. */
+#define VHOST_SCSI_MAX_EVENTS	128
+
+/**
+ * struct vhost_scsi_stats - counters an operator reads in configfs
+ *
+ * Per CPU, summed when read (target/vhost/stats).  Each names one outcome of
+ * guest input so a misbehaving guest can be told from a slow backend.
+ */
+struct vhost_scsi_stats {
+	u64 cmds;		/* SCSI commands submitted to the target core */
+	u64 bad_target;		/* answered BAD_TARGET (no TPG/nexus/endpoint) */
+	u64 bad_header;		/* request or response area too short */
+	u64 bad_desc;		/* descriptor chain vhost could not map */
+	u64 bad_cdb;		/* CDB longer than 32 bytes */
+	u64 bad_direction;	/* data-in and data-out without F_INOUT */
+	u64 map_failed;		/* guest pages could not be pinned */
+	u64 busy;		/* answered TASK SET FULL: no free command */
+	u64 tmfs;		/* task management functions received */
+	u64 ans;		/* asynchronous notification requests */
+	u64 events;		/* events delivered to the event queue */
+	u64 events_missed;	/* events dropped for lack of buffers */
+};
+
+DECLARE_PER_CPU(struct vhost_scsi_stats, vhost_scsi_stats);
+#define vhost_scsi_count(field)	this_cpu_inc(vhost_scsi_stats.field)
+
+/**
+ * struct vhost_scsi_tport - a WWN directory under target/vhost
+ * @proto_id:	SPC-4 protocol identifier of @name (naa.: SAS, fc., iqn.)
+ * @name:	the WWN as created in configfs, matched by SET_ENDPOINT
+ * @wwn:	the target core's part
+ *
+ * Allocated by fabric_make_wwn, freed by fabric_drop_wwn; configfs keeps it
+ * alive while any TPG below it exists.
+ */
+struct vhost_scsi_tport {
+	u8 proto_id;
+	char name[VHOST_SCSI_WWN_LEN];
+	struct se_wwn wwn;
+};
+
+/**
+ * struct vhost_scsi_tpg - a target portal group, tpgt_N under a WWN
+ * @tpgt:	N, the target number the guest puts in byte 1 of its LUNs
+ * @tport:	the WWN it belongs to
+ * @se_tpg:	the target core's part
+ * @node:	on vhost_scsi_tpgs
+ * @se_sess:	the I_T nexus made by writing to "nexus", or NULL
+ * @vs:		the device bound to it by SET_ENDPOINT, or NULL
+ * @luns:	LUNs linked into the TPG
+ * @prot_type:	attrib/fabric_prot_type: T10-PI type the core emulates
+ *
+ * Allocated by fabric_make_tpg, freed by fabric_drop_tpg, which configfs
+ * cannot call while SET_ENDPOINT holds a target_depend_item() on it.
+ * @node, @se_sess, @vs and @luns are written under vhost_scsi_mutex.  The
+ * data path reads @se_sess without it: a nexus cannot be dropped while @vs
+ * is set, so the session outlives every command of the bound device.
+ */
+struct vhost_scsi_tpg {
+	u16 tpgt;
+	struct vhost_scsi_tport *tport;
+	struct se_portal_group se_tpg;
+	struct list_head node;
+	struct se_session *se_sess;
+	struct vhost_scsi *vs;
+	int luns;
+	int prot_type;
+};
+
+/**
+ * struct vhost_scsi_endpoint - what SET_ENDPOINT bound, the queues' backend
+ * @wwpn:	the WWN name given by the client
+ * @tpgs:	the bound TPGs indexed by tag; NULL where there is none
+ *
+ * Allocated by SET_ENDPOINT and published with vhost_vq_set_backend() under
+ * each queue's mutex; CLEAR_ENDPOINT unpublishes it, drains the commands
+ * that used it, then frees it.  Read-only while published.
+ */
+struct vhost_scsi_endpoint {
+	char wwpn[VHOST_SCSI_WWN_LEN];
+	struct vhost_scsi_tpg *tpgs[VHOST_SCSI_MAX_TARGET + 1];
+};
+
+struct vhost_scsi_vq;
+
+/**
+ * struct vhost_scsi_cmd - one SCSI command from a request queue
+ * @se_cmd:	the target core's part; zeroed before every use
+ * @svq:	the queue whose pool owns this command
+ * @tpg:	the TPG it was sent to
+ * @head:	descriptor head to return to the used ring
+ * @resp_iov:	where the response goes (the first bytes the guest can write)
+ * @resp_iovs:	entries used in @resp_iov
+ * @sgl:	pinned guest data pages, @sgl_count used
+ * @prot_sgl:	pinned protection information pages, @prot_count used
+ * @data_in:	data flows to the guest: pages are dirtied before release
+ * @response:	VIRTIO_SCSI_S_* to report; S_OK unless aborted or reset
+ * @node:	on the queue's free list or completion list
+ * @sense:	sense buffer handed to the target core
+ *
+ * Preallocated in a per-queue pool when the endpoint is set and owned by
+ * the queue until CLEAR_ENDPOINT has drained it.  Taken from the free list
+ * by the queue's kick handler (the worker), handed to the target core, given
+ * back to the worker by queue_data_in/queue_status/aborted_task, and
+ * returned to the free list by release_cmd, from any context.
+ */
+struct vhost_scsi_cmd {
+	struct se_cmd se_cmd;
+	struct vhost_scsi_vq *svq;
+	struct vhost_scsi_tpg *tpg;
+	u16 head;
+	struct iovec resp_iov[VHOST_SCSI_RESP_IOVS];
+	unsigned int resp_iovs;
+	struct scatterlist *sgl;
+	unsigned int sgl_count;
+	struct scatterlist *prot_sgl;
+	unsigned int prot_count;
+	bool data_in;
+	u8 response;
+	struct llist_node node;
+	u8 sense[TRANSPORT_SENSE_BUFFER];
+};
+
+/**
+ * struct vhost_scsi_vq - a virtqueue and what serves it
+ * @vq:		the vhost core's part; its mutex guards the members below
+ *		unless they say otherwise
+ * @vs:		the device
+ * @cmds:	request queues only: the command pool, @pool_size entries
+ *		(the ring size when the endpoint was set), NULL without endpoint
+ * @sgls:	the pool's data and protection scatterlists, one block
+ * @free:	free commands; pushed from any context, popped only by the
+ *		worker (llist's single-consumer rule)
+ * @done:	commands the target core finished, for @done_work
+ * @done_work:	writes responses and returns descriptors, in the worker
+ * @inflight:	commands taken from the pool and not yet released
+ */
+struct vhost_scsi_vq {
+	struct vhost_virtqueue vq;
+	struct vhost_scsi *vs;
+	struct vhost_scsi_cmd *cmds;
+	struct scatterlist *sgls;
+	unsigned int pool_size;
+	struct llist_head free;
+	struct llist_head done;
+	struct vhost_work done_work;
+	atomic_t inflight;
+};
+
+/**
+ * struct vhost_scsi - one open of /dev/vhost-scsi
+ * @dev:	the vhost core's device; its mutex serializes ioctls
+ * @vqs:	control, event, then @nvqs - 2 request queues
+ * @vq_ptrs:	the same as the vhost core wants them
+ * @nvqs:	number of queues
+ * @ep:		the bound endpoint, or NULL; changed under @dev.mutex and,
+ *		for the queues' copies, each queue's mutex
+ * @drain_wq:	CLEAR_ENDPOINT waits here for @vqs[].inflight to reach 0
+ * @events_missed: VIRTIO_SCSI_T_EVENTS_MISSED is owed to the guest; under
+ *		the event queue's mutex
+ * @evt_lock:	protects @evt_list and @evt_count
+ * @evt_list:	events waiting to be written to the event queue
+ * @evt_count:	entries on @evt_list
+ * @evt_overflow: an event was dropped at queueing time; under @evt_lock
+ * @evt_work:	delivers @evt_list in the worker
+ */
+struct vhost_scsi {
+	struct vhost_dev dev;
+	struct vhost_scsi_vq *vqs;
+	struct vhost_virtqueue **vq_ptrs;
+	int nvqs;
+	struct vhost_scsi_endpoint *ep;
+	wait_queue_head_t drain_wq;
+	bool events_missed;
+	spinlock_t evt_lock;
+	struct list_head evt_list;
+	int evt_count;
+	bool evt_overflow;
+	struct vhost_work evt_work;
+};
+
+extern struct mutex vhost_scsi_mutex;
+extern struct list_head vhost_scsi_tpgs;
+extern const struct target_core_fabric_ops vhost_scsi_ops;
+
+static inline struct vhost_scsi_vq *to_svq(struct vhost_virtqueue *vq)
+{
+	return container_of(vq, struct vhost_scsi_vq, vq);
+}
+
+/* scsi_fabric.c: target core callbacks */
+int vhost_scsi_check_stop_free(struct se_cmd *se_cmd);
+void vhost_scsi_release_cmd(struct se_cmd *se_cmd);
+u32 vhost_scsi_sess_get_index(struct se_session *se_sess);
+int vhost_scsi_write_pending(struct se_cmd *se_cmd);
+void vhost_scsi_set_default_node_attrs(struct se_node_acl *nacl);
+int vhost_scsi_get_cmd_state(struct se_cmd *se_cmd);
+int vhost_scsi_queue_data_in(struct se_cmd *se_cmd);
+int vhost_scsi_queue_status(struct se_cmd *se_cmd);
+void vhost_scsi_queue_tm_rsp(struct se_cmd *se_cmd);
+void vhost_scsi_aborted_task(struct se_cmd *se_cmd);
+
+/* scsi_io.c: request queues */
+int vhost_scsi_pool_alloc(struct vhost_scsi_vq *svq);
+void vhost_scsi_pool_free(struct vhost_scsi_vq *svq);
+void vhost_scsi_handle_io_kick(struct vhost_work *work);
+void vhost_scsi_complete_work(struct vhost_work *work);
+void vhost_scsi_queue_done(struct vhost_scsi_cmd *cmd);
+
+/* scsi_ctl.c: control queue */
+void vhost_scsi_handle_ctl_kick(struct vhost_work *work);
+void vhost_scsi_tmf_release(struct se_cmd *se_cmd);
+void vhost_scsi_tmf_done(struct se_cmd *se_cmd);
+
+/* scsi_evt.c: event queue */
+void vhost_scsi_handle_evt_kick(struct vhost_work *work);
+void vhost_scsi_evt_work(struct vhost_work *work);
+void vhost_scsi_evt_queue(struct vhost_scsi *vs, u32 event, u8 target,
+			  u16 lun, u32 reason);
+void vhost_scsi_evt_flush(struct vhost_scsi *vs);
+
+/* scsi_io.c, scsi_ctl.c, scsi_evt.c: shared ring helpers */
+bool vhost_scsi_write_iov(const struct iovec *iov, unsigned int n,
+			  const void *buf, size_t len);
+bool vhost_scsi_skip_bad_chain(struct vhost_virtqueue *vq);
+
+/* scsi_configfs.c */
+int vhost_scsi_configfs_init(void);
+void vhost_scsi_configfs_exit(void);
+
+#endif /* _VHOST_SCSI_H_ */

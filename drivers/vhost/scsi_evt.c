@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vhost-scsi: the event queue.
+ *
+ * LUN link and unlink in configfs queue an event (scsi_configfs.c); the
+ * worker writes queued events into the buffers the guest posted.  An event
+ * that finds no buffer is dropped and remembered: the next event the guest
+ * gets carries VIRTIO_SCSI_T_EVENTS_MISSED, telling it to rescan.  Queueing
+ * never blocks and never grows past VHOST_SCSI_MAX_EVENTS entries, so a
+ * storm of link/unlink costs bounded memory.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/slab.h>
+#include <linux/virtio_scsi.h>
+
+#include "scsi.h"
+
+/**
+ * struct vhost_scsi_evt - an event waiting for an event-queue buffer
+ * @node:	on vhost_scsi.evt_list, under evt_lock
+ * @event:	VIRTIO_SCSI_T_*
+ * @target:	TPG tag
+ * @lun:	LUN
+ * @reason:	VIRTIO_SCSI_EVT_RESET_*
+ *
+ * Allocated by vhost_scsi_evt_queue() (configfs context), freed by the
+ * worker once written or dropped, or by vhost_scsi_evt_flush().
+ */
+struct vhost_scsi_evt {
+	struct list_head node;
+	u32 event;
+	u8 target;
+	u16 lun;
+	u32 reason;
+};
+
+void vhost_scsi_evt_queue(struct vhost_scsi *vs, u32 event, u8 target,
+			  u16 lun, u32 reason)
+{
+	struct vhost_scsi_evt *evt = kzalloc(sizeof(*evt), GFP_KERNEL);
+	bool queued = false;
+
+	spin_lock(&vs->evt_lock);
+	if (evt && vs->evt_count < VHOST_SCSI_MAX_EVENTS) {
+		evt->event = event;
+		evt->target = target;
+		evt->lun = lun;
+		evt->reason = reason;
+		list_add_tail(&evt->node, &vs->evt_list);
+		vs->evt_count++;
+		queued = true;
+	} else {
+		vs->evt_overflow = true;
+	}
+	spin_unlock(&vs->evt_lock);
+	if (!queued) {
+		kfree(evt);
+		vhost_scsi_count(events_missed);
+	}
+	vhost_work_queue(&vs->dev, &vs->evt_work);
+}
+
+/* Drop everything still queued (device teardown). */
+void vhost_scsi_evt_flush(struct vhost_scsi *vs)
+{
+	struct vhost_scsi_evt *evt, *tmp;
+	LIST_HEAD(list);
+
+	spin_lock(&vs->evt_lock);
+	list_splice_init(&vs->evt_list, &list);
+	vs->evt_count = 0;
+	spin_unlock(&vs->evt_lock);
+	list_for_each_entry_safe(evt, tmp, &list, node)
+		kfree(evt);
+}
+
+static struct vhost_scsi_evt *vhost_scsi_evt_pop(struct vhost_scsi *vs)
+{
+	struct vhost_scsi_evt *evt;
+
+	spin_lock(&vs->evt_lock);
+	evt = list_first_entry_or_null(&vs->evt_list, struct vhost_scsi_evt,
+				       node);
+	if (evt) {
+		list_del(&evt->node);
+		vs->evt_count--;
+	}
+	if (vs->evt_overflow) {
+		vs->evt_overflow = false;
+		vs->events_missed = true;
+	}
+	spin_unlock(&vs->evt_lock);
+	return evt;
+}
+
+/*
+ * Write one event (or, for @evt NULL, a bare EVENTS_MISSED notice) into the
+ * next buffer.  Return: false if the guest has no buffer posted.
+ */
+static bool vhost_scsi_evt_send(struct vhost_scsi *vs,
+				struct vhost_virtqueue *vq,
+				const struct vhost_scsi_evt *evt)
+{
+	u8 buf[VHOST_SCSI_EVENT_SIZE];
+	unsigned int out, in;
+	struct iov_iter it;
+	u32 event;
+	int head;
+
+	for (;;) {
+		head = vhost_get_vq_desc(vq, vq->iov, ARRAY_SIZE(vq->iov),
+					 &out, &in, NULL, NULL);
+		if (head < 0 || head == vq->num)
+			return false;
+		if (!out && iov_length(vq->iov, in) >= sizeof(buf))
+			break;
+		/* Unusable buffer: give it back untouched, try the next. */
+		vhost_scsi_count(bad_header);
+		vhost_add_used(vq, head, 0);
+	}
+	event = evt ? evt->event : VIRTIO_SCSI_T_NO_EVENT;
+	if (vs->events_missed)
+		event |= VIRTIO_SCSI_T_EVENTS_MISSED;
+	vhost_scsi_build_event(buf, vhost_is_little_endian(vq), event,
+			       evt ? evt->target : 0, evt ? evt->lun : 0,
+			       evt ? evt->reason : 0);
+	iov_iter_init(&it, ITER_DEST, vq->iov, in, sizeof(buf));
+	if (copy_to_iter(buf, sizeof(buf), &it) != sizeof(buf)) {
+		vhost_add_used(vq, head, 0);
+		return true;
+	}
+	vs->events_missed = false;
+	vhost_scsi_count(events);
+	vhost_add_used(vq, head, sizeof(buf));
+	return true;
+}
+
+/* Deliver queued events; runs in the worker. */
+static void vhost_scsi_evt_deliver(struct vhost_scsi *vs)
+{
+	struct vhost_virtqueue *vq = &vs->vqs[VHOST_SCSI_VQ_EVT].vq;
+	struct vhost_scsi_evt *evt;
+	bool sent = false;
+
+	mutex_lock(&vq->mutex);
+	if (!vhost_vq_get_backend(vq) ||
+	    !vhost_has_feature(vq, VIRTIO_SCSI_F_HOTPLUG)) {
+		mutex_unlock(&vq->mutex);
+		vhost_scsi_evt_flush(vs);
+		return;
+	}
+	vhost_disable_notify(&vs->dev, vq);
+	while ((evt = vhost_scsi_evt_pop(vs))) {
+		if (vhost_scsi_evt_send(vs, vq, evt)) {
+			sent = true;
+		} else {
+			vs->events_missed = true;
+			vhost_scsi_count(events_missed);
+		}
+		kfree(evt);
+	}
+	/* A miss with nothing after it still owes the guest a notice. */
+	if (vs->events_missed && vhost_scsi_evt_send(vs, vq, NULL))
+		sent = true;
+	vhost_enable_notify(&vs->dev, vq);
+	if (sent)
+		vhost_signal(&vs->dev, vq);
+	mutex_unlock(&vq->mutex);
+}
+
+void vhost_scsi_evt_work(struct vhost_work *work)
+{
+	vhost_scsi_evt_deliver(container_of(work, struct vhost_scsi,
+					    evt_work));
+}
+
+/* The guest posted buffers: a notice may be owed. */
+void vhost_scsi_handle_evt_kick(struct vhost_work *work)
+{
+	struct vhost_virtqueue *vq = container_of(work, struct vhost_virtqueue,
+						  poll.work);
+
+	vhost_scsi_evt_deliver(to_svq(vq)->vs);
+}

@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vhost-scsi: the callbacks through which the target core hands commands
+ * back to the fabric.
+ *
+ * A command's life, seen from here: scsi_io.c submits it; the target core
+ * executes it (calling write_pending first for data-out, whose pages are
+ * already mapped) and reports the outcome with queue_data_in or
+ * queue_status, or, if a task management function ended it, aborted_task;
+ * then it drops its reference through check_stop_free and release_cmd runs.
+ * Only then is the command handed to the vhost worker, which writes the
+ * response into guest memory and returns the descriptor.  Waiting for
+ * release_cmd gives every outcome, aborted ones included, a single way
+ * back, and the target core has let go of the command before the guest can
+ * reuse its tag.
+ *
+ * These callbacks run in process context: the target core's workqueues, the
+ * vhost worker (direct submission), or a TMF's execution context.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/virtio_scsi.h>
+
+#include "scsi.h"
+
+/* Called after queue_status/queue_data_in: drop the submission reference. */
+int vhost_scsi_check_stop_free(struct se_cmd *se_cmd)
+{
+	return target_put_sess_cmd(se_cmd);
+}
+
+/* The target core's last reference is gone; any context. */
+void vhost_scsi_release_cmd(struct se_cmd *se_cmd)
+{
+	if (se_cmd->se_cmd_flags & SCF_SCSI_TMR_CDB) {
+		vhost_scsi_tmf_release(se_cmd);
+		return;
+	}
+	vhost_scsi_queue_done(container_of(se_cmd, struct vhost_scsi_cmd,
+					   se_cmd));
+}
+
+u32 vhost_scsi_sess_get_index(struct se_session *se_sess)
+{
+	return 0;
+}
+
+/* Data-out pages were pinned and mapped at submission: run it now. */
+int vhost_scsi_write_pending(struct se_cmd *se_cmd)
+{
+	target_execute_cmd(se_cmd);
+	return 0;
+}
+
+void vhost_scsi_set_default_node_attrs(struct se_node_acl *nacl)
+{
+}
+
+int vhost_scsi_get_cmd_state(struct se_cmd *se_cmd)
+{
+	return 0;
+}
+
+/*
+ * Data went straight into the pinned guest pages; the status, sense and
+ * residual stay in the se_cmd until release_cmd hands it to the worker.
+ */
+int vhost_scsi_queue_data_in(struct se_cmd *se_cmd)
+{
+	return 0;
+}
+
+int vhost_scsi_queue_status(struct se_cmd *se_cmd)
+{
+	return 0;
+}
+
+void vhost_scsi_queue_tm_rsp(struct se_cmd *se_cmd)
+{
+	vhost_scsi_tmf_done(se_cmd);
+}
+
+/*
+ * A TMF ended the command without a status (no TAS).  The TMF handler has
+ * already set the response it wants the guest to see for the commands it
+ * ends (S_RESET for resets); otherwise it was an abort.
+ */
+void vhost_scsi_aborted_task(struct se_cmd *se_cmd)
+{
+	struct vhost_scsi_cmd *cmd = container_of(se_cmd, struct vhost_scsi_cmd,
+						  se_cmd);
+
+	if (cmd->response == VIRTIO_SCSI_S_OK)
+		cmd->response = VIRTIO_SCSI_S_ABORTED;
+}

@@ -1,0 +1,537 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vhost-scsi: request queues, the hot path.
+ *
+ * receive:  the kick handler pops a descriptor chain (handle_one);
+ * parse:    header and LUN, CDB length, data direction, all checked before
+ *           anything is taken from the pool;
+ * map:      guest data pages are pinned straight into the command's
+ *           preallocated scatterlist, no copy;
+ * submit:   target_init_cmd / target_submit_prep, then the target core's
+ *           submission queue (or direct, see submit_direct);
+ * complete: release_cmd (scsi_fabric.c) puts the command on the queue's done
+ *           list; complete_work writes the response across the guest's
+ *           buffers, returns the descriptor and signals once per batch;
+ * release:  pages unpinned, command back on the free list.
+ *
+ * Everything that touches guest memory runs in the vhost worker, which has
+ * the client's mm.  Nothing here allocates per request.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include <linux/virtio_scsi.h>
+#include <scsi/scsi_proto.h>
+
+#include "scsi.h"
+
+static bool submit_direct;
+module_param(submit_direct, bool, 0644);
+MODULE_PARM_DESC(submit_direct,
+		 "Execute commands in the vhost worker instead of the target core's submission workqueue (default: N)");
+
+/* Commands in a pool: the ring size, capped to bound pinned memory. */
+#define VHOST_SCSI_MAX_POOL	256
+
+/* What handle_one() did with the ring. */
+enum vhost_scsi_outcome {
+	VHOST_SCSI_EMPTY,	/* nothing available */
+	VHOST_SCSI_USED,	/* answered at once: descriptor on used ring */
+	VHOST_SCSI_SUBMITTED,	/* handed to the target core */
+	VHOST_SCSI_BROKEN,	/* the ring itself is unusable: stop */
+};
+
+/* One request being parsed; lives on the worker's stack. */
+struct vhost_scsi_req {
+	int head;
+	struct iov_iter out;	/* header, then data-out */
+	struct iov_iter in;	/* response, then data-in */
+	const struct iovec *in_iov;	/* the writable part, for the response */
+	unsigned int in_iovs;
+	size_t data_out;
+	size_t data_in;
+	struct vhost_scsi_cmd_req hdr;
+	struct vhost_scsi_tpg *tpg;
+	struct se_session *se_sess;
+};
+
+int vhost_scsi_pool_alloc(struct vhost_scsi_vq *svq)
+{
+	unsigned int n = min_t(unsigned int, svq->vq.num, VHOST_SCSI_MAX_POOL);
+	unsigned int per_cmd = VHOST_SCSI_DATA_SGL + VHOST_SCSI_PROT_SGL;
+	unsigned int i;
+
+	svq->cmds = kvcalloc(n, sizeof(*svq->cmds), GFP_KERNEL_ACCOUNT);
+	svq->sgls = kvmalloc_array(n * per_cmd, sizeof(*svq->sgls),
+				   GFP_KERNEL_ACCOUNT);
+	if (!svq->cmds || !svq->sgls) {
+		vhost_scsi_pool_free(svq);
+		return -ENOMEM;
+	}
+	init_llist_head(&svq->free);
+	for (i = 0; i < n; i++) {
+		struct vhost_scsi_cmd *cmd = &svq->cmds[i];
+
+		cmd->svq = svq;
+		cmd->sgl = &svq->sgls[i * per_cmd];
+		cmd->prot_sgl = cmd->sgl + VHOST_SCSI_DATA_SGL;
+		llist_add(&cmd->node, &svq->free);
+	}
+	svq->pool_size = n;
+	return 0;
+}
+
+/* Only once every command is back: after CLEAR_ENDPOINT's drain. */
+void vhost_scsi_pool_free(struct vhost_scsi_vq *svq)
+{
+	WARN_ON_ONCE(atomic_read(&svq->inflight));
+	kvfree(svq->sgls);
+	kvfree(svq->cmds);
+	svq->sgls = NULL;
+	svq->cmds = NULL;
+	svq->pool_size = 0;
+	init_llist_head(&svq->free);
+}
+
+/* ---- receive and parse ---- */
+
+/*
+ * Write @len bytes of @buf at the start of the guest's writable buffers.
+ * Return: true if all of it fit and was written.
+ */
+bool vhost_scsi_write_iov(const struct iovec *iov, unsigned int n,
+			  const void *buf, size_t len)
+{
+	struct iov_iter it;
+
+	iov_iter_init(&it, ITER_DEST, iov, n, len);
+	return copy_to_iter(buf, len, &it) == len;
+}
+
+/* Answer @req without running it; the response area is known to fit. */
+static enum vhost_scsi_outcome
+vhost_scsi_answer(struct vhost_scsi_vq *svq, struct vhost_scsi_req *req,
+		  u8 response, u8 status, const u8 *sense, u32 sense_len)
+{
+	struct vhost_scsi_cmd_resp resp = {
+		.response = response,
+		.status = status,
+		.sense = sense,
+		.sense_len = sense_len,
+		.resid = req->data_in + req->data_out,
+	};
+	u8 buf[VHOST_SCSI_CMD_RESP_SIZE];
+	u32 len = 0;
+
+	vhost_scsi_build_cmd_resp(buf, vhost_is_little_endian(&svq->vq), &resp);
+	if (vhost_scsi_write_iov(req->in_iov, req->in_iovs, buf, sizeof(buf)))
+		len = sizeof(buf);
+	vhost_add_used(&svq->vq, req->head, len);
+	return VHOST_SCSI_USED;
+}
+
+/*
+ * A chain vhost could not map (address outside the memory table, a loop,
+ * a bad indirect table).  vhost_get_vq_desc() left it on the avail ring;
+ * consume it and give it back unwritten so the queue keeps moving.
+ */
+bool vhost_scsi_skip_bad_chain(struct vhost_virtqueue *vq)
+{
+	__virtio16 head;
+	u16 idx = vq->last_avail_idx;
+
+	vhost_scsi_count(bad_desc);
+	if (get_user(head, &vq->avail->ring[idx & (vq->num - 1)]))
+		return false;
+	vq->last_avail_idx++;
+	return !vhost_add_used(vq, vhost16_to_cpu(vq, head), 0);
+}
+
+/* Pop a chain and set up the two iterators over it. */
+static enum vhost_scsi_outcome
+vhost_scsi_get_req(struct vhost_virtqueue *vq, struct vhost_scsi_req *req)
+{
+	unsigned int out, in;
+	size_t out_len, in_len;
+
+	req->head = vhost_get_vq_desc(vq, vq->iov, ARRAY_SIZE(vq->iov),
+				      &out, &in, NULL, NULL);
+	if (req->head < 0)
+		return vhost_scsi_skip_bad_chain(vq) ? VHOST_SCSI_USED :
+						       VHOST_SCSI_BROKEN;
+	if (req->head == vq->num)
+		return VHOST_SCSI_EMPTY;
+
+	out_len = iov_length(vq->iov, out);
+	in_len = iov_length(vq->iov + out, in);
+	iov_iter_init(&req->out, ITER_SOURCE, vq->iov, out, out_len);
+	iov_iter_init(&req->in, ITER_DEST, vq->iov + out, in, in_len);
+	req->in_iov = vq->iov + out;
+	req->in_iovs = in;
+	req->data_out = 0;
+	req->data_in = 0;
+	if (in_len < VHOST_SCSI_CMD_RESP_SIZE) {
+		/* Nowhere to put a response: return it unwritten. */
+		vhost_scsi_count(bad_header);
+		vhost_add_used(vq, req->head, 0);
+		return VHOST_SCSI_USED;
+	}
+	return VHOST_SCSI_SUBMITTED;
+}
+
+/* Fixed-format sense: CHECK CONDITION, ILLEGAL REQUEST, @asc/0. */
+static enum vhost_scsi_outcome
+vhost_scsi_illegal_request(struct vhost_scsi_vq *svq,
+			   struct vhost_scsi_req *req, u8 asc)
+{
+	u8 sense[18] = { 0x70, 0, ILLEGAL_REQUEST, 0, 0, 0, 0, 10, 0, 0, 0, 0,
+			 asc, 0 };
+
+	return vhost_scsi_answer(svq, req, VIRTIO_SCSI_S_OK,
+				 SAM_STAT_CHECK_CONDITION, sense, sizeof(sense));
+}
+
+/*
+ * Read and check the header; find the TPG and its nexus.  Anything the
+ * guest got wrong is answered here, before a command is taken.
+ */
+static enum vhost_scsi_outcome
+vhost_scsi_parse_req(struct vhost_scsi_vq *svq,
+		     const struct vhost_scsi_endpoint *ep,
+		     struct vhost_scsi_req *req)
+{
+	bool pi = vhost_has_feature(&svq->vq, VIRTIO_SCSI_F_T10_PI);
+	size_t hdr_size = pi ? VHOST_SCSI_CMD_REQ_PI_SIZE :
+			       VHOST_SCSI_CMD_REQ_SIZE;
+	u8 buf[VHOST_SCSI_CMD_REQ_PI_SIZE];
+
+	if (copy_from_iter(buf, hdr_size, &req->out) != hdr_size ||
+	    vhost_scsi_parse_cmd_req(buf, hdr_size, pi,
+				     vhost_is_little_endian(&svq->vq),
+				     &req->hdr)) {
+		vhost_scsi_count(bad_header);
+		return vhost_scsi_answer(svq, req, VIRTIO_SCSI_S_FAILURE, 0,
+					 NULL, 0);
+	}
+	req->data_out = iov_iter_count(&req->out);
+	req->data_in = iov_iter_count(&req->in) - VHOST_SCSI_CMD_RESP_SIZE;
+
+	req->tpg = req->hdr.lun_ok ? ep->tpgs[req->hdr.target] : NULL;
+	req->se_sess = req->tpg ? smp_load_acquire(&req->tpg->se_sess) : NULL;
+	if (!req->se_sess) {
+		vhost_scsi_count(bad_target);
+		return vhost_scsi_answer(svq, req, VIRTIO_SCSI_S_BAD_TARGET, 0,
+					 NULL, 0);
+	}
+	if (req->data_out && req->data_in) {
+		vhost_scsi_count(bad_direction);
+		return vhost_scsi_answer(svq, req, VIRTIO_SCSI_S_FAILURE, 0,
+					 NULL, 0);
+	}
+	if (req->hdr.pi_bytesout > req->data_out ||
+	    req->hdr.pi_bytesin > req->data_in ||
+	    vhost_scsi_task_attr(req->hdr.task_attr) < 0) {
+		vhost_scsi_count(bad_header);
+		return vhost_scsi_answer(svq, req, VIRTIO_SCSI_S_FAILURE, 0,
+					 NULL, 0);
+	}
+	if (vhost_scsi_cdb_len(req->hdr.cdb) > VHOST_SCSI_CDB_SIZE) {
+		vhost_scsi_count(bad_cdb);
+		return vhost_scsi_illegal_request(svq, req, 0x20);
+	}
+	return VHOST_SCSI_SUBMITTED;
+}
+
+/* ---- map ---- */
+
+static void vhost_scsi_put_sgl(struct scatterlist *sgl, unsigned int n,
+			       bool dirty)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		struct page *page = sg_page(&sgl[i]);
+
+		if (dirty)
+			set_page_dirty_lock(page);
+		put_page(page);
+	}
+}
+
+/*
+ * Pin @len bytes at @it into @sgl, at most @max entries.
+ * Return: entries used, or -errno with nothing left pinned.
+ */
+static int vhost_scsi_map_iter(struct iov_iter *it, size_t len,
+			       struct scatterlist *sgl, unsigned int max,
+			       bool dirty)
+{
+	struct page *pages[16];
+	unsigned int n = 0;
+
+	while (len) {
+		unsigned int want = min_t(unsigned int, ARRAY_SIZE(pages),
+					  max - n);
+		size_t off;
+		ssize_t got;
+		unsigned int i;
+
+		if (!want)
+			goto err_nospc;
+		got = iov_iter_get_pages2(it, pages, len, want, &off);
+		if (got <= 0)
+			goto err_fault;
+		len -= got;
+		for (i = 0; got; i++) {
+			unsigned int seg = min_t(size_t, got, PAGE_SIZE - off);
+
+			sg_init_table(&sgl[n], 1);
+			sg_set_page(&sgl[n], pages[i], seg, off);
+			if (n)
+				sg_unmark_end(&sgl[n - 1]);
+			n++;
+			got -= seg;
+			off = 0;
+		}
+	}
+	return n;
+
+err_fault:
+	vhost_scsi_put_sgl(sgl, n, false);
+	return -EFAULT;
+err_nospc:
+	vhost_scsi_put_sgl(sgl, n, false);
+	return -ENOSPC;
+}
+
+/* Keep the response iovecs: vq->iov is reused by the next request. */
+static void vhost_scsi_save_resp_iov(struct vhost_scsi_cmd *cmd,
+				     const struct iovec *iov)
+{
+	size_t left = VHOST_SCSI_CMD_RESP_SIZE;
+	unsigned int n = 0;
+
+	while (left) {
+		cmd->resp_iov[n].iov_base = iov[n].iov_base;
+		cmd->resp_iov[n].iov_len = min(iov[n].iov_len, left);
+		left -= cmd->resp_iov[n].iov_len;
+		n++;
+	}
+	cmd->resp_iovs = n;
+}
+
+static int vhost_scsi_map_data(struct vhost_scsi_cmd *cmd,
+			       struct vhost_scsi_req *req)
+{
+	struct iov_iter *it = req->data_in ? &req->in : &req->out;
+	size_t len = req->data_in ? req->data_in : req->data_out;
+	u32 pi = req->data_in ? req->hdr.pi_bytesin : req->hdr.pi_bytesout;
+	int n;
+
+	iov_iter_advance(&req->in, VHOST_SCSI_CMD_RESP_SIZE);
+	cmd->data_in = req->data_in;
+	cmd->sgl_count = 0;
+	cmd->prot_count = 0;
+	if (pi) {
+		n = vhost_scsi_map_iter(it, pi, cmd->prot_sgl,
+					VHOST_SCSI_PROT_SGL, cmd->data_in);
+		if (n < 0)
+			return n;
+		cmd->prot_count = n;
+		len -= pi;
+	}
+	n = vhost_scsi_map_iter(it, len, cmd->sgl, VHOST_SCSI_DATA_SGL,
+				cmd->data_in);
+	if (n < 0) {
+		vhost_scsi_put_sgl(cmd->prot_sgl, cmd->prot_count, false);
+		cmd->prot_count = 0;
+		return n;
+	}
+	cmd->sgl_count = n;
+	return 0;
+}
+
+/* ---- submit ---- */
+
+static struct vhost_scsi_cmd *vhost_scsi_cmd_get(struct vhost_scsi_vq *svq)
+{
+	struct llist_node *node = llist_del_first(&svq->free);
+
+	if (!node)
+		return NULL;
+	atomic_inc(&svq->inflight);
+	return container_of(node, struct vhost_scsi_cmd, node);
+}
+
+static void vhost_scsi_cmd_put(struct vhost_scsi_cmd *cmd)
+{
+	struct vhost_scsi_vq *svq = cmd->svq;
+
+	llist_add(&cmd->node, &svq->free);
+	if (atomic_dec_and_test(&svq->inflight))
+		wake_up(&svq->vs->drain_wq);
+}
+
+static void vhost_scsi_submit(struct vhost_scsi_cmd *cmd,
+			      struct vhost_scsi_req *req)
+{
+	struct se_cmd *se_cmd = &cmd->se_cmd;
+	u32 len = req->data_in + req->data_out -
+		  req->hdr.pi_bytesin - req->hdr.pi_bytesout;
+	int dir = req->data_in ? DMA_FROM_DEVICE :
+		  req->data_out ? DMA_TO_DEVICE : DMA_NONE;
+
+	memset(se_cmd, 0, sizeof(*se_cmd));
+	se_cmd->tag = req->hdr.tag;
+	vhost_scsi_count(cmds);
+	if (target_init_cmd(se_cmd, req->se_sess, cmd->sense, req->hdr.lun,
+			    len, vhost_scsi_task_attr(req->hdr.task_attr),
+			    dir, 0)) {
+		/* The session is going away: the target core never saw it. */
+		cmd->response = VIRTIO_SCSI_S_BAD_TARGET;
+		vhost_scsi_queue_done(cmd);
+		return;
+	}
+	if (target_submit_prep(se_cmd, req->hdr.cdb, cmd->sgl, cmd->sgl_count,
+			       NULL, 0, cmd->prot_sgl, cmd->prot_count,
+			       GFP_KERNEL))
+		return;	/* already answered with CHECK CONDITION */
+	if (READ_ONCE(submit_direct))
+		target_submit(se_cmd);
+	else
+		target_queue_submission(se_cmd);
+}
+
+static enum vhost_scsi_outcome
+vhost_scsi_handle_one(struct vhost_scsi_vq *svq,
+		      const struct vhost_scsi_endpoint *ep)
+{
+	struct vhost_virtqueue *vq = &svq->vq;
+	struct vhost_scsi_req req;
+	struct vhost_scsi_cmd *cmd;
+	enum vhost_scsi_outcome ret;
+
+	ret = vhost_scsi_get_req(vq, &req);
+	if (ret != VHOST_SCSI_SUBMITTED)
+		return ret;
+	ret = vhost_scsi_parse_req(svq, ep, &req);
+	if (ret != VHOST_SCSI_SUBMITTED)
+		return ret;
+
+	cmd = vhost_scsi_cmd_get(svq);
+	if (!cmd) {
+		vhost_scsi_count(busy);
+		return vhost_scsi_answer(svq, &req, VIRTIO_SCSI_S_OK,
+					 SAM_STAT_TASK_SET_FULL, NULL, 0);
+	}
+	cmd->head = req.head;
+	cmd->tpg = req.tpg;
+	cmd->response = VIRTIO_SCSI_S_OK;
+	vhost_scsi_save_resp_iov(cmd, req.in_iov);
+	if (vhost_scsi_map_data(cmd, &req)) {
+		vhost_scsi_count(map_failed);
+		vhost_scsi_cmd_put(cmd);
+		return vhost_scsi_answer(svq, &req, VIRTIO_SCSI_S_FAILURE, 0,
+					 NULL, 0);
+	}
+	vhost_scsi_submit(cmd, &req);
+	return VHOST_SCSI_SUBMITTED;
+}
+
+void vhost_scsi_handle_io_kick(struct vhost_work *work)
+{
+	struct vhost_virtqueue *vq = container_of(work, struct vhost_virtqueue,
+						  poll.work);
+	struct vhost_scsi_vq *svq = to_svq(vq);
+	const struct vhost_scsi_endpoint *ep;
+	enum vhost_scsi_outcome ret;
+	bool used = false;
+	int n = 0;
+
+	mutex_lock(&vq->mutex);
+	ep = vhost_vq_get_backend(vq);
+	if (!ep)
+		goto out;
+	vhost_disable_notify(&svq->vs->dev, vq);
+	do {
+		ret = vhost_scsi_handle_one(svq, ep);
+		if (ret == VHOST_SCSI_EMPTY) {
+			if (likely(!vhost_enable_notify(&svq->vs->dev, vq)))
+				break;
+			vhost_disable_notify(&svq->vs->dev, vq);
+			continue;
+		}
+		if (ret == VHOST_SCSI_BROKEN) {
+			vq_err(vq, "vhost-scsi: request ring unusable\n");
+			break;
+		}
+		used |= ret == VHOST_SCSI_USED;
+	} while (!vhost_exceeds_weight(vq, ++n, 0));
+	if (used)
+		vhost_signal(&svq->vs->dev, vq);
+out:
+	mutex_unlock(&vq->mutex);
+}
+
+/* ---- complete and release ---- */
+
+/* From release_cmd, any context: the worker takes it from here. */
+void vhost_scsi_queue_done(struct vhost_scsi_cmd *cmd)
+{
+	struct vhost_scsi_vq *svq = cmd->svq;
+
+	llist_add(&cmd->node, &svq->done);
+	vhost_work_queue(&svq->vs->dev, &svq->done_work);
+}
+
+/* Write the response; return the bytes the device wrote for the used ring. */
+static u32 vhost_scsi_send_resp(struct vhost_scsi_cmd *cmd)
+{
+	struct se_cmd *se_cmd = &cmd->se_cmd;
+	struct vhost_scsi_cmd_resp resp = { .response = cmd->response };
+	u8 buf[VHOST_SCSI_CMD_RESP_SIZE];
+	u32 data_len = se_cmd->data_length;
+	u32 moved = 0;
+
+	if (cmd->response == VIRTIO_SCSI_S_OK) {
+		resp.status = se_cmd->scsi_status;
+		resp.sense = cmd->sense;
+		resp.sense_len = se_cmd->scsi_sense_length;
+		moved = data_len;
+		if (se_cmd->se_cmd_flags & SCF_UNDERFLOW_BIT)
+			moved = data_len - min(se_cmd->residual_count, data_len);
+	}
+	resp.resid = data_len - moved;
+	vhost_scsi_build_cmd_resp(buf, vhost_is_little_endian(&cmd->svq->vq),
+				  &resp);
+	if (!vhost_scsi_write_iov(cmd->resp_iov, cmd->resp_iovs, buf,
+				  sizeof(buf)))
+		return 0;
+	return sizeof(buf) + (cmd->data_in ? moved : 0);
+}
+
+void vhost_scsi_complete_work(struct vhost_work *work)
+{
+	struct vhost_scsi_vq *svq = container_of(work, struct vhost_scsi_vq,
+						 done_work);
+	struct vhost_virtqueue *vq = &svq->vq;
+	struct vhost_scsi_cmd *cmd, *next;
+	struct llist_node *list;
+
+	list = llist_del_all(&svq->done);
+	if (!list)
+		return;
+	list = llist_reverse_order(list);
+	mutex_lock(&vq->mutex);
+	llist_for_each_entry_safe(cmd, next, list, node) {
+		vhost_add_used(vq, cmd->head, vhost_scsi_send_resp(cmd));
+		vhost_scsi_put_sgl(cmd->sgl, cmd->sgl_count, cmd->data_in);
+		vhost_scsi_put_sgl(cmd->prot_sgl, cmd->prot_count,
+				   cmd->data_in);
+		vhost_scsi_cmd_put(cmd);
+	}
+	vhost_signal(&svq->vs->dev, vq);
+	mutex_unlock(&vq->mutex);
+}

@@ -1,0 +1,461 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vhost-scsi: the /dev/vhost-scsi device, its ioctls and the endpoint.
+ *
+ * QEMU opens the device, makes itself owner, hands over the guest memory
+ * table and the virtqueues through the generic vhost ioctls, then binds a
+ * WWN of the "vhost" fabric with VHOST_SCSI_SET_ENDPOINT.  From then on the
+ * vhost worker serves the queues (scsi_io.c, scsi_ctl.c, scsi_evt.c).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include <linux/virtio_scsi.h>
+
+#include "scsi.h"
+
+static unsigned int max_io_vqs = 128;
+module_param(max_io_vqs, uint, 0444);
+MODULE_PARM_DESC(max_io_vqs,
+		 "Request queues per device (default 128, at most 1024)");
+
+static void vhost_scsi_init_vqs(struct vhost_scsi *vs)
+{
+	int i;
+
+	for (i = 0; i < vs->nvqs; i++) {
+		struct vhost_scsi_vq *svq = &vs->vqs[i];
+
+		svq->vs = vs;
+		init_llist_head(&svq->free);
+		init_llist_head(&svq->done);
+		atomic_set(&svq->inflight, 0);
+		vhost_work_init(&svq->done_work, vhost_scsi_complete_work);
+		if (i == VHOST_SCSI_VQ_CTL)
+			svq->vq.handle_kick = vhost_scsi_handle_ctl_kick;
+		else if (i == VHOST_SCSI_VQ_EVT)
+			svq->vq.handle_kick = vhost_scsi_handle_evt_kick;
+		else
+			svq->vq.handle_kick = vhost_scsi_handle_io_kick;
+		vs->vq_ptrs[i] = &svq->vq;
+	}
+}
+
+static int vhost_scsi_open(struct inode *inode, struct file *f)
+{
+	unsigned int io_vqs = clamp(max_io_vqs, 1U, VHOST_SCSI_MAX_IO_VQS);
+	struct vhost_scsi *vs;
+
+	vs = kzalloc(sizeof(*vs), GFP_KERNEL_ACCOUNT);
+	if (!vs)
+		return -ENOMEM;
+	vs->nvqs = VHOST_SCSI_VQ_IO + io_vqs;
+	vs->vqs = kvcalloc(vs->nvqs, sizeof(*vs->vqs), GFP_KERNEL_ACCOUNT);
+	vs->vq_ptrs = kcalloc(vs->nvqs, sizeof(*vs->vq_ptrs),
+			      GFP_KERNEL_ACCOUNT);
+	if (!vs->vqs || !vs->vq_ptrs)
+		goto err_free;
+
+	init_waitqueue_head(&vs->drain_wq);
+	spin_lock_init(&vs->evt_lock);
+	INIT_LIST_HEAD(&vs->evt_list);
+	vhost_work_init(&vs->evt_work, vhost_scsi_evt_work);
+	vhost_scsi_init_vqs(vs);
+	vhost_dev_init(&vs->dev, vs->vq_ptrs, vs->nvqs, UIO_MAXIOV,
+		       VHOST_SCSI_WEIGHT, 0, true, NULL);
+	f->private_data = vs;
+	return 0;
+
+err_free:
+	kfree(vs->vq_ptrs);
+	kvfree(vs->vqs);
+	kfree(vs);
+	return -ENOMEM;
+}
+
+/* Publish @ep (or NULL) as the backend of every queue that is set up. */
+static int vhost_scsi_set_backends(struct vhost_scsi *vs,
+				   struct vhost_scsi_endpoint *ep)
+{
+	int i, ret = 0;
+
+	for (i = 0; i < vs->nvqs; i++) {
+		struct vhost_virtqueue *vq = &vs->vqs[i].vq;
+
+		mutex_lock(&vq->mutex);
+		if (!ep || vhost_vq_is_setup(vq)) {
+			vhost_vq_set_backend(vq, ep);
+			if (ep)
+				ret = vhost_vq_init_access(vq);
+			if (ret)
+				vhost_vq_set_backend(vq, NULL);
+		}
+		mutex_unlock(&vq->mutex);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static void vhost_scsi_free_pools(struct vhost_scsi *vs)
+{
+	int i;
+
+	for (i = VHOST_SCSI_VQ_IO; i < vs->nvqs; i++)
+		vhost_scsi_pool_free(&vs->vqs[i]);
+}
+
+static int vhost_scsi_alloc_pools(struct vhost_scsi *vs)
+{
+	int i, ret;
+
+	for (i = VHOST_SCSI_VQ_IO; i < vs->nvqs; i++) {
+		struct vhost_virtqueue *vq = &vs->vqs[i].vq;
+
+		if (!vhost_vq_is_setup(vq))
+			continue;
+		ret = vhost_scsi_pool_alloc(&vs->vqs[i]);
+		if (ret) {
+			vhost_scsi_free_pools(vs);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/* Undo what vhost_scsi_bind_tpgs() did for @ep; vhost_scsi_mutex held. */
+static void vhost_scsi_unbind_tpgs(struct vhost_scsi_endpoint *ep)
+{
+	int t;
+
+	lockdep_assert_held(&vhost_scsi_mutex);
+	for (t = 0; t <= VHOST_SCSI_MAX_TARGET; t++) {
+		struct vhost_scsi_tpg *tpg = ep->tpgs[t];
+
+		if (!tpg)
+			continue;
+		tpg->vs = NULL;
+		target_undepend_item(&tpg->se_tpg.tpg_group.cg_item);
+		ep->tpgs[t] = NULL;
+	}
+}
+
+/*
+ * Pin every TPG under the WWN @ep->wwpn and mark it bound to @vs.  A TPG
+ * bound to another device makes the whole call fail with -EBUSY: two guests
+ * must not share one I_T nexus.
+ */
+static int vhost_scsi_bind_tpgs(struct vhost_scsi *vs,
+				struct vhost_scsi_endpoint *ep)
+{
+	struct vhost_scsi_tpg *tpg;
+	int ret = -ENODEV;
+
+	mutex_lock(&vhost_scsi_mutex);
+	list_for_each_entry(tpg, &vhost_scsi_tpgs, node) {
+		if (strcmp(tpg->tport->name, ep->wwpn))
+			continue;
+		if (tpg->vs) {
+			ret = -EBUSY;
+			goto err_unbind;
+		}
+		ret = target_depend_item(&tpg->se_tpg.tpg_group.cg_item);
+		if (ret)
+			goto err_unbind;
+		tpg->vs = vs;
+		ep->tpgs[tpg->tpgt] = tpg;
+	}
+	if (ret == -ENODEV)
+		goto err_unlock;
+	mutex_unlock(&vhost_scsi_mutex);
+	return 0;
+
+err_unbind:
+	vhost_scsi_unbind_tpgs(ep);
+err_unlock:
+	mutex_unlock(&vhost_scsi_mutex);
+	return ret;
+}
+
+static int vhost_scsi_set_endpoint(struct vhost_scsi *vs,
+				   const struct vhost_scsi_target *t)
+{
+	struct vhost_scsi_endpoint *ep;
+	int i, ret;
+
+	lockdep_assert_held(&vs->dev.mutex);
+	if (t->abi_version != VHOST_SCSI_ABI_VERSION || t->reserved)
+		return -EINVAL;
+	if (strnlen(t->vhost_wwpn, sizeof(t->vhost_wwpn)) >=
+	    sizeof(t->vhost_wwpn))
+		return -EINVAL;
+	ret = vhost_dev_check_owner(&vs->dev);
+	if (ret)
+		return ret;
+	if (vs->ep)
+		return -EEXIST;
+	for (i = 0; i < vs->nvqs; i++)
+		if (!vhost_vq_access_ok(&vs->vqs[i].vq))
+			return -EFAULT;
+
+	ep = kzalloc(sizeof(*ep), GFP_KERNEL_ACCOUNT);
+	if (!ep)
+		return -ENOMEM;
+	strscpy(ep->wwpn, t->vhost_wwpn, sizeof(ep->wwpn));
+	ret = vhost_scsi_bind_tpgs(vs, ep);
+	if (ret)
+		goto err_free_ep;
+	ret = vhost_scsi_alloc_pools(vs);
+	if (ret)
+		goto err_unbind;
+	ret = vhost_scsi_set_backends(vs, ep);
+	if (ret)
+		goto err_clear_backends;
+	vs->ep = ep;
+
+	/* Requests the guest queued before we had a backend. */
+	for (i = 0; i < vs->nvqs; i++)
+		vhost_poll_queue(&vs->vqs[i].vq.poll);
+	return 0;
+
+err_clear_backends:
+	vhost_scsi_set_backends(vs, NULL);
+	vhost_dev_flush(&vs->dev);
+	vhost_scsi_free_pools(vs);
+err_unbind:
+	mutex_lock(&vhost_scsi_mutex);
+	vhost_scsi_unbind_tpgs(ep);
+	mutex_unlock(&vhost_scsi_mutex);
+err_free_ep:
+	kfree(ep);
+	return ret;
+}
+
+static bool vhost_scsi_drained(struct vhost_scsi *vs)
+{
+	int i;
+
+	for (i = VHOST_SCSI_VQ_IO; i < vs->nvqs; i++)
+		if (atomic_read(&vs->vqs[i].inflight))
+			return false;
+	return true;
+}
+
+/*
+ * Unbind the endpoint.  @t, when given, must name the bound WWN.  Commands
+ * already in the target core keep running; we wait for every one to come
+ * back through the worker, which writes its response, before the pools and
+ * the TPG pins go away.  Idempotent.
+ */
+static int vhost_scsi_clear_endpoint(struct vhost_scsi *vs,
+				     const struct vhost_scsi_target *t)
+{
+	struct vhost_scsi_endpoint *ep = vs->ep;
+
+	lockdep_assert_held(&vs->dev.mutex);
+	if (!ep)
+		return 0;
+	if (t && strncmp(t->vhost_wwpn, ep->wwpn, sizeof(t->vhost_wwpn)))
+		return -EINVAL;
+
+	vhost_scsi_set_backends(vs, NULL);
+	vhost_dev_flush(&vs->dev);
+	wait_event(vs->drain_wq, vhost_scsi_drained(vs));
+	vhost_dev_flush(&vs->dev);
+	vhost_scsi_free_pools(vs);
+	vhost_scsi_evt_flush(vs);
+
+	mutex_lock(&vhost_scsi_mutex);
+	vhost_scsi_unbind_tpgs(ep);
+	mutex_unlock(&vhost_scsi_mutex);
+	vs->ep = NULL;
+	kfree(ep);
+	return 0;
+}
+
+static int vhost_scsi_set_features(struct vhost_scsi *vs, u64 features)
+{
+	int i;
+
+	if (features & ~VHOST_SCSI_FEATURES)
+		return -EOPNOTSUPP;
+
+	mutex_lock(&vs->dev.mutex);
+	if ((features & (1ULL << VHOST_F_LOG_ALL)) &&
+	    !vhost_log_access_ok(&vs->dev)) {
+		mutex_unlock(&vs->dev.mutex);
+		return -EFAULT;
+	}
+	for (i = 0; i < vs->nvqs; i++) {
+		struct vhost_virtqueue *vq = &vs->vqs[i].vq;
+
+		mutex_lock(&vq->mutex);
+		vq->acked_features = features;
+		mutex_unlock(&vq->mutex);
+	}
+	mutex_unlock(&vs->dev.mutex);
+	return 0;
+}
+
+static long vhost_scsi_reset_owner(struct vhost_scsi *vs)
+{
+	struct vhost_iotlb *umem;
+	long ret;
+
+	mutex_lock(&vs->dev.mutex);
+	ret = vhost_dev_check_owner(&vs->dev);
+	if (ret)
+		goto out;
+	umem = vhost_dev_reset_owner_prepare();
+	if (!umem) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	vhost_scsi_clear_endpoint(vs, NULL);
+	vhost_dev_stop(&vs->dev);
+	vhost_dev_reset_owner(&vs->dev, umem);
+out:
+	mutex_unlock(&vs->dev.mutex);
+	return ret;
+}
+
+static long vhost_scsi_endpoint_ioctl(struct vhost_scsi *vs,
+				      unsigned int ioctl, void __user *argp)
+{
+	struct vhost_scsi_target t;
+	long ret;
+
+	if (copy_from_user(&t, argp, sizeof(t)))
+		return -EFAULT;
+	mutex_lock(&vs->dev.mutex);
+	if (ioctl == VHOST_SCSI_SET_ENDPOINT)
+		ret = vhost_scsi_set_endpoint(vs, &t);
+	else
+		ret = vhost_scsi_clear_endpoint(vs, &t);
+	mutex_unlock(&vs->dev.mutex);
+	return ret;
+}
+
+static long vhost_scsi_events_missed_ioctl(struct vhost_scsi *vs,
+					   unsigned int ioctl,
+					   u32 __user *argp)
+{
+	struct vhost_virtqueue *vq = &vs->vqs[VHOST_SCSI_VQ_EVT].vq;
+	u32 missed;
+
+	if (ioctl == VHOST_SCSI_SET_EVENTS_MISSED) {
+		if (get_user(missed, argp))
+			return -EFAULT;
+		mutex_lock(&vq->mutex);
+		vs->events_missed = !!missed;
+		mutex_unlock(&vq->mutex);
+		return 0;
+	}
+	mutex_lock(&vq->mutex);
+	missed = vs->events_missed;
+	mutex_unlock(&vq->mutex);
+	return put_user(missed, argp);
+}
+
+static long vhost_scsi_ioctl(struct file *f, unsigned int ioctl,
+			     unsigned long arg)
+{
+	struct vhost_scsi *vs = f->private_data;
+	void __user *argp = (void __user *)arg;
+	u64 __user *featurep = argp;
+	u64 features;
+	long ret;
+
+	switch (ioctl) {
+	case VHOST_SCSI_SET_ENDPOINT:
+	case VHOST_SCSI_CLEAR_ENDPOINT:
+		return vhost_scsi_endpoint_ioctl(vs, ioctl, argp);
+	case VHOST_SCSI_GET_ABI_VERSION:
+		return put_user(VHOST_SCSI_ABI_VERSION, (int __user *)argp);
+	case VHOST_SCSI_SET_EVENTS_MISSED:
+	case VHOST_SCSI_GET_EVENTS_MISSED:
+		return vhost_scsi_events_missed_ioctl(vs, ioctl, argp);
+	case VHOST_GET_FEATURES:
+		features = VHOST_SCSI_FEATURES;
+		return copy_to_user(featurep, &features, sizeof(features)) ?
+		       -EFAULT : 0;
+	case VHOST_SET_FEATURES:
+		if (copy_from_user(&features, featurep, sizeof(features)))
+			return -EFAULT;
+		return vhost_scsi_set_features(vs, features);
+	case VHOST_RESET_OWNER:
+		return vhost_scsi_reset_owner(vs);
+	default:
+		mutex_lock(&vs->dev.mutex);
+		ret = vhost_dev_ioctl(&vs->dev, ioctl, argp);
+		if (ret == -ENOIOCTLCMD)
+			ret = vhost_vring_ioctl(&vs->dev, ioctl, argp);
+		mutex_unlock(&vs->dev.mutex);
+		return ret;
+	}
+}
+
+static int vhost_scsi_release(struct inode *inode, struct file *f)
+{
+	struct vhost_scsi *vs = f->private_data;
+
+	mutex_lock(&vs->dev.mutex);
+	vhost_scsi_clear_endpoint(vs, NULL);
+	mutex_unlock(&vs->dev.mutex);
+	vhost_dev_stop(&vs->dev);
+	vhost_dev_cleanup(&vs->dev);
+	vhost_scsi_evt_flush(vs);
+	kfree(vs->dev.vqs);
+	kvfree(vs->vqs);
+	kfree(vs);
+	return 0;
+}
+
+static const struct file_operations vhost_scsi_fops = {
+	.owner		= THIS_MODULE,
+	.open		= vhost_scsi_open,
+	.release	= vhost_scsi_release,
+	.unlocked_ioctl	= vhost_scsi_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+static struct miscdevice vhost_scsi_misc = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= "vhost-scsi",
+	.fops	= &vhost_scsi_fops,
+};
+
+static int __init vhost_scsi_init(void)
+{
+	int ret;
+
+	ret = vhost_scsi_configfs_init();
+	if (ret)
+		return ret;
+	ret = misc_register(&vhost_scsi_misc);
+	if (ret)
+		goto err_configfs;
+	return 0;
+
+err_configfs:
+	vhost_scsi_configfs_exit();
+	return ret;
+}
+
+static void __exit vhost_scsi_exit(void)
+{
+	misc_deregister(&vhost_scsi_misc);
+	vhost_scsi_configfs_exit();
+}
+
+module_init(vhost_scsi_init);
+module_exit(vhost_scsi_exit);
+
+MODULE_DESCRIPTION("vhost-scsi: virtio-scsi request queues served by the LIO target");
+MODULE_LICENSE("GPL");
+MODULE_ALIAS("tcm_vhost");

@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vhost-scsi: pure virtio-scsi protocol helpers (see scsi_proto.h).
+ *
+ * Field offsets follow the wire layouts of the virtio specification,
+ * "SCSI Host Device"; every structure there is packed.
+ */
+#include "scsi_proto.h"
+
+#ifdef __KERNEL__
+#include <linux/string.h>
+#else
+#include <string.h>
+#endif
+
+/* Virtio constants we need; <linux/virtio_scsi.h> is not in every libc. */
+#define VS_S_SIMPLE	0
+#define VS_S_ORDERED	1
+#define VS_S_HEAD	2
+#define VS_S_ACA	3
+
+static u16 get16(const u8 *p, bool le)
+{
+	return le ? (u16)(p[0] | p[1] << 8) : (u16)(p[1] | p[0] << 8);
+}
+
+static u32 get32(const u8 *p, bool le)
+{
+	return le ? (u32)get16(p, le) | (u32)get16(p + 2, le) << 16 :
+		    (u32)get16(p + 2, le) | (u32)get16(p, le) << 16;
+}
+
+static u64 get64(const u8 *p, bool le)
+{
+	return le ? (u64)get32(p, le) | (u64)get32(p + 4, le) << 32 :
+		    (u64)get32(p + 4, le) | (u64)get32(p, le) << 32;
+}
+
+static void put16(u8 *p, bool le, u16 v)
+{
+	p[le ? 0 : 1] = v & 0xff;
+	p[le ? 1 : 0] = v >> 8;
+}
+
+static void put32(u8 *p, bool le, u32 v)
+{
+	put16(p + (le ? 0 : 2), le, v & 0xffff);
+	put16(p + (le ? 2 : 0), le, v >> 16);
+}
+
+/**
+ * vhost_scsi_decode_lun() - decode the 8-byte virtio-scsi LUN field
+ * @field:	the field as the guest sent it
+ * @target:	out: byte 1, the target (our TPG tag)
+ * @lun:	out: the single-level LUN from bytes 2-3
+ *
+ * The spec fixes byte 0 to 1 and bytes 4-7 to 0.  Bytes 2-3 are a SAM
+ * single-level LUN: flat space addressing (method 01b, 14 bits) as Linux
+ * sends it, or peripheral device addressing (method 00b, bus 0, LUN < 256).
+ *
+ * Return: VHOST_SCSI_LUN_OK, or VHOST_SCSI_LUN_BAD_FORMAT with @target and
+ * @lun untouched.
+ */
+enum vhost_scsi_lun_result vhost_scsi_decode_lun(const u8 *field, u8 *target,
+						 u16 *lun)
+{
+	u8 method = field[2] >> 6;
+
+	if (field[0] != 1 || field[4] || field[5] || field[6] || field[7])
+		return VHOST_SCSI_LUN_BAD_FORMAT;
+	if (method == 0 && field[2] != 0)
+		return VHOST_SCSI_LUN_BAD_FORMAT;
+	if (method > 1)
+		return VHOST_SCSI_LUN_BAD_FORMAT;
+	*target = field[1];
+	*lun = (u16)((field[2] & 0x3f) << 8 | field[3]);
+	return VHOST_SCSI_LUN_OK;
+}
+
+/* The inverse, for events: always flat space addressing. */
+void vhost_scsi_encode_lun(u8 *field, u8 target, u16 lun)
+{
+	field[0] = 1;
+	field[1] = target;
+	field[2] = 0x40 | ((lun >> 8) & 0x3f);
+	field[3] = lun & 0xff;
+	field[4] = 0;
+	field[5] = 0;
+	field[6] = 0;
+	field[7] = 0;
+}
+
+/**
+ * vhost_scsi_parse_cmd_req() - parse a virtio_scsi_cmd_req or _req_pi
+ * @buf:	the header bytes, gathered from however many buffers held them
+ * @len:	bytes available in @buf
+ * @pi:		VIRTIO_SCSI_F_T10_PI was negotiated: the _pi layout is in use
+ * @le:		guest fields are little endian (always true for VERSION_1)
+ * @req:	out: the request in CPU order
+ *
+ * Return: 0, or -EINVAL if @len is shorter than the header; then @req is
+ * left untouched.
+ */
+int vhost_scsi_parse_cmd_req(const u8 *buf, size_t len, bool pi, bool le,
+			     struct vhost_scsi_cmd_req *req)
+{
+	size_t cdb_off = pi ? 27 : 19;
+	enum vhost_scsi_lun_result r;
+
+	if (len < (pi ? VHOST_SCSI_CMD_REQ_PI_SIZE : VHOST_SCSI_CMD_REQ_SIZE))
+		return -EINVAL;
+	r = vhost_scsi_decode_lun(buf, &req->target, &req->lun);
+	if (r != VHOST_SCSI_LUN_OK) {
+		req->target = 0;
+		req->lun = 0;
+	}
+	req->lun_ok = r == VHOST_SCSI_LUN_OK;
+	req->tag = get64(buf + 8, le);
+	req->task_attr = buf[16];
+	req->prio = buf[17];
+	req->crn = buf[18];
+	req->pi_bytesout = pi ? get32(buf + 19, le) : 0;
+	req->pi_bytesin = pi ? get32(buf + 23, le) : 0;
+	memcpy(req->cdb, buf + cdb_off, VHOST_SCSI_CDB_SIZE);
+	return 0;
+}
+
+/**
+ * vhost_scsi_cdb_len() - length of a CDB from its operation code
+ * @cdb:	at least VHOST_SCSI_CDB_SIZE bytes
+ *
+ * Follows SPC's group codes the way the SCSI midlayer's scsi_command_size()
+ * does, so a variable-length CDB (0x7f) reports its additional length + 8.
+ *
+ * Return: the CDB length in bytes; may exceed VHOST_SCSI_CDB_SIZE.
+ */
+unsigned int vhost_scsi_cdb_len(const u8 *cdb)
+{
+	static const u8 group_len[8] = { 6, 10, 10, 12, 16, 12, 10, 10 };
+
+	if (cdb[0] == 0x7f)
+		return cdb[7] + 8u;
+	return group_len[cdb[0] >> 5];
+}
+
+/**
+ * vhost_scsi_task_attr() - map a virtio task attribute to the SAM code
+ * @virtio_attr: VIRTIO_SCSI_S_{SIMPLE,ORDERED,HEAD,ACA}
+ *
+ * Return: the matching VHOST_SCSI_SAM_*_TAG, or -EINVAL for an unknown value.
+ */
+int vhost_scsi_task_attr(u8 virtio_attr)
+{
+	switch (virtio_attr) {
+	case VS_S_SIMPLE:
+		return VHOST_SCSI_SAM_SIMPLE_TAG;
+	case VS_S_ORDERED:
+		return VHOST_SCSI_SAM_ORDERED_TAG;
+	case VS_S_HEAD:
+		return VHOST_SCSI_SAM_HEAD_TAG;
+	case VS_S_ACA:
+		return VHOST_SCSI_SAM_ACA_TAG;
+	default:
+		return -EINVAL;
+	}
+}
+
+/**
+ * vhost_scsi_build_cmd_resp() - lay out a virtio_scsi_cmd_resp
+ * @buf:	VHOST_SCSI_CMD_RESP_SIZE bytes
+ * @le:		guest byte order is little endian
+ * @resp:	what to report
+ *
+ * The sense bytes beyond @resp->sense_len are zeroed; sense_len on the wire
+ * is clamped to the sense area (the spec's "bytes actually written").
+ */
+void vhost_scsi_build_cmd_resp(u8 *buf, bool le,
+			       const struct vhost_scsi_cmd_resp *resp)
+{
+	u32 sense_len = resp->sense_len;
+
+	if (sense_len > VHOST_SCSI_SENSE_SIZE)
+		sense_len = VHOST_SCSI_SENSE_SIZE;
+	if (!resp->sense)
+		sense_len = 0;
+	memset(buf, 0, VHOST_SCSI_CMD_RESP_SIZE);
+	put32(buf, le, sense_len);
+	put32(buf + 4, le, resp->resid);
+	put16(buf + 8, le, resp->status_qualifier);
+	buf[10] = resp->status;
+	buf[11] = resp->response;
+	if (sense_len)
+		memcpy(buf + VHOST_SCSI_CMD_RESP_HDR_SIZE, resp->sense,
+		       sense_len);
+}
+
+/* The first field of every control request: its type. */
+u32 vhost_scsi_ctrl_type(const u8 *buf, bool le)
+{
+	return get32(buf, le);
+}
+
+/* @buf holds VHOST_SCSI_TMF_REQ_SIZE bytes. */
+void vhost_scsi_parse_tmf_req(const u8 *buf, bool le,
+			      struct vhost_scsi_tmf_req *req)
+{
+	req->subtype = get32(buf + 4, le);
+	req->target = 0;
+	req->lun = 0;
+	req->lun_ok = vhost_scsi_decode_lun(buf + 8, &req->target, &req->lun) ==
+		      VHOST_SCSI_LUN_OK;
+	req->tag = get64(buf + 16, le);
+}
+
+/* @buf holds VHOST_SCSI_AN_REQ_SIZE bytes. */
+void vhost_scsi_parse_an_req(const u8 *buf, bool le,
+			     struct vhost_scsi_an_req *req)
+{
+	req->type = get32(buf, le);
+	req->target = 0;
+	req->lun = 0;
+	req->lun_ok = vhost_scsi_decode_lun(buf + 4, &req->target, &req->lun) ==
+		      VHOST_SCSI_LUN_OK;
+	req->event_requested = get32(buf + 12, le);
+}
+
+/* @buf has room for VHOST_SCSI_AN_RESP_SIZE bytes. */
+void vhost_scsi_build_an_resp(u8 *buf, bool le, u32 event_actual, u8 response)
+{
+	put32(buf, le, event_actual);
+	buf[4] = response;
+}
+
+/* @buf has room for VHOST_SCSI_EVENT_SIZE bytes. */
+void vhost_scsi_build_event(u8 *buf, bool le, u32 event, u8 target, u16 lun,
+			    u32 reason)
+{
+	put32(buf, le, event);
+	vhost_scsi_encode_lun(buf + 4, target, lun);
+	put32(buf + 12, le, reason);
+}
+
+static bool is_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+	       (c >= 'A' && c <= 'F');
+}
+
+static bool all_hex(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (!is_hex(s[i]))
+			return false;
+	return true;
+}
+
+/* iqn.yyyy-mm.<reversed domain>[:<anything printable>] */
+static bool valid_iqn(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len < 12 || memcmp(s, "iqn.", 4))
+		return false;
+	for (i = 4; i < 11; i++)
+		if (i == 8 ? s[i] != '-' : !(s[i] >= '0' && s[i] <= '9'))
+			return false;
+	if (s[11] != '.')
+		return false;
+	for (i = 12; i < len; i++)
+		if (s[i] <= ' ' || s[i] > '~')
+			return false;
+	return len > 12;
+}
+
+/**
+ * vhost_scsi_parse_wwn() - validate a WWN as a target or initiator name
+ * @name:	"naa." + 16 or 32 hex digits, "fc." + 16 hex digits, or an iqn
+ * @len:	length of @name, a trailing newline excluded by the caller
+ * @proto_id:	out: the SPC-4 protocol identifier the prefix stands for
+ *
+ * Return: 0, or -EINVAL for anything else (including names that do not fit
+ * the target core's VHOST_SCSI_WWN_LEN).
+ */
+int vhost_scsi_parse_wwn(const char *name, size_t len, u8 *proto_id)
+{
+	if (len >= VHOST_SCSI_WWN_LEN)
+		return -EINVAL;
+	if (len > 4 && !memcmp(name, "naa.", 4) &&
+	    (len == 4 + 16 || len == 4 + 32) && all_hex(name + 4, len - 4)) {
+		*proto_id = VHOST_SCSI_PROTO_SAS;
+		return 0;
+	}
+	if (len == 3 + 16 && !memcmp(name, "fc.", 3) &&
+	    all_hex(name + 3, 16)) {
+		*proto_id = VHOST_SCSI_PROTO_FCP;
+		return 0;
+	}
+	if (valid_iqn(name, len)) {
+		*proto_id = VHOST_SCSI_PROTO_ISCSI;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/**
+ * vhost_scsi_parse_tpgt() - parse a "tpgt_N" directory name
+ * @name:	NUL-terminated directory name
+ * @tpgt:	out: N, which must be a decimal below 256 without leading zeros
+ *		since the guest names the TPG in one byte of its LUN field
+ *
+ * Return: 0 or -EINVAL.
+ */
+int vhost_scsi_parse_tpgt(const char *name, u16 *tpgt)
+{
+	unsigned int v = 0;
+	const char *p;
+
+	if (strncmp(name, "tpgt_", 5) || !name[5])
+		return -EINVAL;
+	if (name[5] == '0' && name[6])
+		return -EINVAL;
+	for (p = name + 5; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		v = v * 10 + (unsigned int)(*p - '0');
+		if (v > VHOST_SCSI_MAX_TARGET)
+			return -EINVAL;
+	}
+	*tpgt = (u16)v;
+	return 0;
+}
