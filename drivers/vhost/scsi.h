@@ -86,7 +86,7 @@ enum {
 /**
  * struct vhost_scsi_stats - counters an operator reads in configfs
  *
- * Per CPU, summed when read (target/vhost/stats).  Each names one outcome of
+ * Per CPU, summed when read (debugfs vhost_scsi/stats, scsi_stats.c).  Each names one outcome of
  * guest input so a misbehaving guest can be told from a slow backend.
  */
 struct vhost_scsi_stats {
@@ -306,6 +306,10 @@ void vhost_scsi_evt_flush(struct vhost_scsi *vs);
 bool vhost_scsi_write_iov(const struct iovec *iov, unsigned int n,
 			  const void *buf, size_t len);
 bool vhost_scsi_skip_bad_chain(struct vhost_virtqueue *vq);
+
+/* scsi_stats.c */
+void vhost_scsi_stats_init(void);
+void vhost_scsi_stats_exit(void);
 
 /* scsi_configfs.c */
 int vhost_scsi_configfs_init(void);

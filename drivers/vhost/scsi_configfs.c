@@ -2,7 +2,8 @@
 /*
  * vhost-scsi: the "vhost" fabric's configfs tree.
  *
- *   target/vhost/version, target/vhost/stats
+ *   target/vhost/version			nothing else: rtslib-fb takes
+ *					any other entry there for a WWN
  *   target/vhost/<wwn>/			naa.<16|32 hex>, fc.<16 hex>, iqn.*
  *   target/vhost/<wwn>/tpgt_<N>/		N < 256: the guest's target number
  *   target/vhost/<wwn>/tpgt_<N>/nexus		the I_T nexus' initiator name
@@ -29,7 +30,6 @@
 
 DEFINE_MUTEX(vhost_scsi_mutex);
 LIST_HEAD(vhost_scsi_tpgs);
-DEFINE_PER_CPU(struct vhost_scsi_stats, vhost_scsi_stats);
 
 static struct vhost_scsi_tpg *vhost_tpg(struct se_portal_group *se_tpg)
 {
@@ -283,43 +283,8 @@ static ssize_t vhost_scsi_wwn_version_show(struct config_item *item,
 
 CONFIGFS_ATTR_RO(vhost_scsi_wwn_, version);
 
-#define STAT(field) { #field, offsetof(struct vhost_scsi_stats, field) }
-
-static const struct {
-	const char *name;
-	size_t offset;
-} vhost_scsi_stat_fields[] = {
-	STAT(cmds), STAT(bad_target), STAT(bad_header), STAT(bad_desc),
-	STAT(bad_cdb), STAT(bad_direction), STAT(map_failed), STAT(busy),
-	STAT(tmfs), STAT(ans), STAT(events), STAT(events_missed),
-};
-
-/* One "name value" line per counter, summed over all CPUs. */
-static ssize_t vhost_scsi_wwn_stats_show(struct config_item *item, char *page)
-{
-	ssize_t len = 0;
-	size_t i;
-	int cpu;
-
-	for (i = 0; i < ARRAY_SIZE(vhost_scsi_stat_fields); i++) {
-		u64 sum = 0;
-
-		for_each_possible_cpu(cpu) {
-			const void *s = per_cpu_ptr(&vhost_scsi_stats, cpu);
-
-			sum += *(const u64 *)(s + vhost_scsi_stat_fields[i].offset);
-		}
-		len += sysfs_emit_at(page, len, "%s %llu\n",
-				     vhost_scsi_stat_fields[i].name, sum);
-	}
-	return len;
-}
-
-CONFIGFS_ATTR_RO(vhost_scsi_wwn_, stats);
-
 static struct configfs_attribute *vhost_scsi_wwn_attrs[] = {
 	&vhost_scsi_wwn_attr_version,
-	&vhost_scsi_wwn_attr_stats,
 	NULL,
 };
 

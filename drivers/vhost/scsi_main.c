@@ -434,9 +434,10 @@ static int __init vhost_scsi_init(void)
 {
 	int ret;
 
+	vhost_scsi_stats_init();
 	ret = vhost_scsi_configfs_init();
 	if (ret)
-		return ret;
+		goto err_stats;
 	ret = misc_register(&vhost_scsi_misc);
 	if (ret)
 		goto err_configfs;
@@ -444,6 +445,8 @@ static int __init vhost_scsi_init(void)
 
 err_configfs:
 	vhost_scsi_configfs_exit();
+err_stats:
+	vhost_scsi_stats_exit();
 	return ret;
 }
 
@@ -451,6 +454,7 @@ static void __exit vhost_scsi_exit(void)
 {
 	misc_deregister(&vhost_scsi_misc);
 	vhost_scsi_configfs_exit();
+	vhost_scsi_stats_exit();
 }
 
 module_init(vhost_scsi_init);
