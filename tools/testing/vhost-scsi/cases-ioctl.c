@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ioctl cases: ABI version, feature negotiation, endpoint lifecycle and
+ * the events-missed flag.  Most need only an open device, not a target.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "vscsi-test.h"
+
+#define UNKNOWN_WWPN "naa.50014050badc0ffe"
+
+/* Open and own the device, nothing else: features are still unset. */
+static int fix_open(struct tctx *t)
+{
+	int ret;
+
+	ret = vscsi_dev_open(&t->dev, t->cfg->dev_path);
+	if (ret == -ENOENT)
+		return tskip(t, "%s does not exist (vhost_scsi not loaded)",
+			     t->cfg->dev_path);
+	if (ret)
+		return tfail(t, "expected open+SET_OWNER to return 0, got %s",
+			     err_name(ret));
+	return T_PASS;
+}
+
+static int abi_version_is_1(struct tctx *t)
+{
+	int ret, version = -1;
+
+	ret = fix_open(t);
+	if (ret)
+		return ret;
+	ret = vscsi_get_abi_version(t->dev, &version);
+	if (ret)
+		return tfail(t, "expected GET_ABI_VERSION 0, got %s",
+			     err_name(ret));
+	if (version != VHOST_SCSI_ABI_VERSION)
+		return tfail(t, "expected ABI version %d, got %d",
+			     VHOST_SCSI_ABI_VERSION, version);
+	return T_PASS;
+}
+
+static void note_features(struct tctx *t, uint64_t features)
+{
+	char line[512] = "";
+	unsigned int bit;
+
+	for (bit = 0; bit < 64; bit++) {
+		const char *name = vscsi_feature_name(bit);
+		size_t len = strlen(line);
+
+		if (!(features & (1ULL << bit)))
+			continue;
+		if (name)
+			snprintf(line + len, sizeof(line) - len, " %s", name);
+		else
+			snprintf(line + len, sizeof(line) - len, " bit%u", bit);
+	}
+	tnote(t, "offered 0x%016" PRIx64 ":%s", features, line);
+}
+
+static int features_offered_include_version1_anylayout(struct tctx *t)
+{
+	uint64_t need = (1ULL << VIRTIO_F_VERSION_1) |
+			(1ULL << VIRTIO_F_ANY_LAYOUT);
+	uint64_t offered = 0;
+	int ret;
+
+	ret = fix_open(t);
+	if (ret)
+		return ret;
+	ret = vscsi_get_features(t->dev, &offered);
+	if (ret)
+		return tfail(t, "expected GET_FEATURES 0, got %s", err_name(ret));
+	note_features(t, offered);
+	if ((offered & need) != need)
+		return tfail(t, "expected VERSION_1|ANY_LAYOUT (0x%" PRIx64
+			     ") offered, got 0x%016" PRIx64, need, offered);
+	return T_PASS;
+}
+
+/*
+ * Upstream GET_FEATURES reports what is offered, not what was acked, so
+ * the contract tested is: acking any offered subset succeeds and does not
+ * change the offer.
+ */
+static int features_roundtrip(struct tctx *t)
+{
+	uint64_t offered, again, acks[3];
+	unsigned int i;
+	int ret;
+
+	ret = fix_open(t);
+	if (ret)
+		return ret;
+	ret = vscsi_get_features(t->dev, &offered);
+	if (ret)
+		return tfail(t, "expected GET_FEATURES 0, got %s", err_name(ret));
+	acks[0] = offered & VSCSI_DEFAULT_FEATURES;
+	acks[1] = 0;
+	acks[2] = offered;
+	for (i = 0; i < 3; i++) {
+		ret = vscsi_set_features(t->dev, acks[i]);
+		if (ret)
+			return tfail(t, "expected SET_FEATURES(0x%" PRIx64
+				     ") 0, got %s", acks[i], err_name(ret));
+		ret = vscsi_get_features(t->dev, &again);
+		if (ret)
+			return tfail(t, "expected GET_FEATURES 0, got %s",
+				     err_name(ret));
+		if ((again & acks[i]) != acks[i])
+			return tfail(t, "expected GET after SET(0x%" PRIx64
+				     ") to include it, got 0x%" PRIx64,
+				     acks[i], again);
+	}
+	if (again != offered)
+		return tfail(t, "expected offer to stay 0x%" PRIx64 ", got 0x%"
+			     PRIx64, offered, again);
+	return T_PASS;
+}
+
+static int features_unknown_bits_rejected(struct tctx *t)
+{
+	uint64_t offered, bad;
+	unsigned int bit;
+	int ret;
+
+	ret = fix_open(t);
+	if (ret)
+		return ret;
+	ret = vscsi_get_features(t->dev, &offered);
+	if (ret)
+		return tfail(t, "expected GET_FEATURES 0, got %s", err_name(ret));
+	for (bit = 0; bit < 64; bit++) {
+		if (offered & (1ULL << bit))
+			continue;
+		bad = (offered & VSCSI_DEFAULT_FEATURES) | (1ULL << bit);
+		ret = vscsi_set_features(t->dev, bad);
+		if (ret != -EOPNOTSUPP)
+			return tfail(t, "expected SET_FEATURES with unoffered "
+				     "bit %u -EOPNOTSUPP, got %s", bit,
+				     err_name(ret));
+	}
+	return T_PASS;
+}
+
+static int endpoint_unknown_wwpn_fails(struct tctx *t)
+{
+	int ret = fix_device(t, NULL);
+
+	if (ret)
+		return ret;
+	ret = vscsi_set_endpoint(t->dev, UNKNOWN_WWPN);
+	if (ret != -ENODEV && ret != -EINVAL)
+		return tfail(t, "expected SET_ENDPOINT(%s) -ENODEV or -EINVAL, "
+			     "got %s", UNKNOWN_WWPN, err_name(ret));
+	return T_PASS;
+}
+
+static int endpoint_bad_abi_version_fails(struct tctx *t)
+{
+	struct vhost_scsi_target target = { 0 };
+	int ret = fix_need_wwpn(t);
+
+	if (ret || (ret = fix_device(t, NULL)))
+		return ret;
+	target.abi_version = VHOST_SCSI_ABI_VERSION + 1000;
+	strncpy(target.vhost_wwpn, t->cfg->wwpn,
+		sizeof(target.vhost_wwpn) - 1);
+	ret = vscsi_set_endpoint_raw(t->dev, &target);
+	if (ret != -EINVAL)
+		return tfail(t, "expected SET_ENDPOINT with abi_version %d "
+			     "-EINVAL, got %s", target.abi_version,
+			     err_name(ret));
+	return T_PASS;
+}
+
+static int endpoint_set_succeeds(struct tctx *t)
+{
+	int ret = fix_need_wwpn(t);
+
+	if (ret || (ret = fix_device(t, NULL)))
+		return ret;
+	ret = vscsi_set_endpoint(t->dev, t->cfg->wwpn);
+	if (ret)
+		return tfail(t, "expected SET_ENDPOINT(%s) 0, got %s",
+			     t->cfg->wwpn, err_name(ret));
+	return T_PASS;
+}
+
+static int endpoint_set_twice_eexist(struct tctx *t)
+{
+	int ret = fix_attach(t, NULL);
+
+	if (ret)
+		return ret;
+	ret = vscsi_set_endpoint(t->dev, t->cfg->wwpn);
+	if (ret != -EEXIST)
+		return tfail(t, "expected second SET_ENDPOINT -EEXIST, got %s",
+			     err_name(ret));
+	return T_PASS;
+}
+
+static int endpoint_clear_idempotent(struct tctx *t)
+{
+	int ret = fix_need_wwpn(t);
+	const char *step[] = { "clear before set", "set", "clear",
+			       "clear again", "set after clear", "final clear" };
+	unsigned int i;
+
+	if (ret || (ret = fix_device(t, NULL)))
+		return ret;
+	for (i = 0; i < 6; i++) {
+		if (i == 1 || i == 4)
+			ret = vscsi_set_endpoint(t->dev, t->cfg->wwpn);
+		else
+			ret = vscsi_clear_endpoint(t->dev, t->cfg->wwpn);
+		if (ret)
+			return tfail(t, "expected %s to return 0, got %s",
+				     step[i], err_name(ret));
+	}
+	return T_PASS;
+}
+
+static int events_missed_roundtrip(struct tctx *t)
+{
+	static const uint32_t values[] = { 1, 0, 1 };
+	uint32_t got;
+	unsigned int i;
+	int ret;
+
+	ret = fix_open(t);
+	if (ret)
+		return ret;
+	for (i = 0; i < 3; i++) {
+		ret = vscsi_set_events_missed(t->dev, values[i]);
+		if (ret)
+			return tfail(t, "expected SET_EVENTS_MISSED(%u) 0, got %s",
+				     values[i], err_name(ret));
+		got = 0xdead;
+		ret = vscsi_get_events_missed(t->dev, &got);
+		if (ret)
+			return tfail(t, "expected GET_EVENTS_MISSED 0, got %s",
+				     err_name(ret));
+		if (got != values[i])
+			return tfail(t, "expected events_missed %u, got %u",
+				     values[i], got);
+	}
+	return T_PASS;
+}
+
+/* With events_missed set, an event buffer comes back flagged MISSED. */
+static int events_missed_reported(struct tctx *t)
+{
+	struct vscsi_event ev;
+	int ret = fix_attach(t, NULL);
+
+	if (ret)
+		return ret;
+	ret = vscsi_set_events_missed(t->dev, 1);
+	if (!ret)
+		ret = vscsi_event_post(t->dev, 4);
+	if (ret)
+		return tfail(t, "expected event setup 0, got %s", err_name(ret));
+	ret = vscsi_event_get(t->dev, &ev, VSCSI_DEFAULT_TIMEOUT_MS);
+	if (ret)
+		return tfail(t, "expected an event, got %s", err_name(ret));
+	if (ev.event != (VIRTIO_SCSI_T_NO_EVENT | VIRTIO_SCSI_T_EVENTS_MISSED))
+		return tfail(t, "expected event 0x%x, got 0x%x",
+			     VIRTIO_SCSI_T_NO_EVENT |
+			     VIRTIO_SCSI_T_EVENTS_MISSED, ev.event);
+	return T_PASS;
+}
+
+static int tmf_lun_reset(struct tctx *t)
+{
+	uint8_t response = 0xff;
+	int ret = fix_attach(t, NULL);
+
+	if (ret)
+		return ret;
+	ret = vscsi_tmf(t->dev, VIRTIO_SCSI_T_TMF_LOGICAL_UNIT_RESET,
+			t->cfg->target, lun0(t), 0, &response,
+			VSCSI_DEFAULT_TIMEOUT_MS);
+	if (ret)
+		return tfail(t, "expected TMF to complete, got %s", err_name(ret));
+	if (response != VIRTIO_SCSI_S_FUNCTION_SUCCEEDED &&
+	    response != VIRTIO_SCSI_S_OK)
+		return tfail(t, "expected FUNCTION_SUCCEEDED or FUNCTION_COMPLETE(0), "
+			     "got %s(%u)", vscsi_response_name(response),
+			     response);
+	return T_PASS;
+}
+
+static int an_query_answers(struct tctx *t)
+{
+	uint32_t actual = 0xdeadbeef;
+	uint8_t response = 0xff;
+	int ret = fix_attach(t, NULL);
+
+	if (ret)
+		return ret;
+	ret = vscsi_an(t->dev, VIRTIO_SCSI_T_AN_QUERY, t->cfg->target,
+		       lun0(t), 0x7e, &actual, &response,
+		       VSCSI_DEFAULT_TIMEOUT_MS);
+	if (ret)
+		return tfail(t, "expected AN query to complete, got %s",
+			     err_name(ret));
+	tnote(t, "response %u event_actual 0x%x", response, actual);
+	if (response != VIRTIO_SCSI_S_OK)
+		return tfail(t, "expected AN response OK, got %s(%u)",
+			     vscsi_response_name(response), response);
+	if (actual & ~0x7eU)
+		return tfail(t, "expected event_actual within 0x7e, got 0x%x",
+			     actual);
+	return T_PASS;
+}
+
+const struct tcase ioctl_cases[] = {
+	{ "abi_version_is_1", abi_version_is_1 },
+	{ "features_offered_include_version1_anylayout",
+	  features_offered_include_version1_anylayout },
+	{ "features_roundtrip", features_roundtrip },
+	{ "features_unknown_bits_rejected", features_unknown_bits_rejected },
+	{ "endpoint_unknown_wwpn_fails", endpoint_unknown_wwpn_fails },
+	{ "endpoint_bad_abi_version_fails", endpoint_bad_abi_version_fails },
+	{ "endpoint_set_succeeds", endpoint_set_succeeds },
+	{ "endpoint_set_twice_eexist", endpoint_set_twice_eexist },
+	{ "endpoint_clear_idempotent", endpoint_clear_idempotent },
+	{ "events_missed_roundtrip", events_missed_roundtrip },
+	{ "events_missed_reported", events_missed_reported },
+	{ "tmf_lun_reset", tmf_lun_reset },
+	{ "an_query_answers", an_query_answers },
+	{ NULL, NULL },
+};

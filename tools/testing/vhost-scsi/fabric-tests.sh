@@ -1,0 +1,250 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# fabric-tests.sh - the "vhost" LIO fabric as targetcli-fb and configfs see
+# it, and what an endpoint bound through /dev/vhost-scsi pins.
+#
+# Runs inside the VM rig as root with vhost_scsi loaded (ours or stock):
+#   tools/testing/vm/vm-run -- tools/testing/vhost-scsi/fabric-tests.sh [CASE...]
+# Prints "PASS: name" / "FAIL: name: expected X, got Y" per case and
+# "N passed, M failed"; exit status 1 iff a case failed.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+VSCSI=${VSCSI:-$here/../../vhost-scsi/vscsi}
+CFS=/sys/kernel/config/target
+WWPN=naa.5001405000000aa1
+INIT=naa.5001405000000bb2
+TMP=$(mktemp -d)
+passed=0
+failed=0
+
+tcli() { targetcli "$@" >"$TMP/tcli.out" 2>&1; }
+
+pass() { echo "PASS: $1"; passed=$((passed + 1)); }
+fail() { echo "FAIL: $1: $2"; failed=$((failed + 1)); }
+
+# check NAME WANT GOT: the case passes iff GOT equals WANT.
+check() {
+	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "expected '$2', got '$3'"; fi
+}
+
+# status of a configfs write, as "ok" or the errno text.
+cfs_write() {
+	local err
+	if err=$( (printf '%s' "$2" >"$1") 2>&1); then echo ok; else
+		echo "${err##*: }"
+	fi
+}
+
+cfs_mkdir() {
+	local err
+	if err=$(mkdir "$1" 2>&1); then echo ok; else echo "${err##*: }"; fi
+}
+
+cfs_rmdir() {
+	local err
+	if err=$(rmdir "$1" 2>&1); then echo ok; else echo "${err##*: }"; fi
+}
+
+setup_backstores() {
+	tcli /backstores/ramdisk create rd0 32M &&
+	tcli /backstores/fileio create fio0 "$TMP/fio0.img" 16M
+}
+
+setup_target() {
+	tcli /vhost create "$WWPN" &&
+	tcli "/vhost/$WWPN/tpg1/luns" create /backstores/ramdisk/rd0 &&
+	tcli "/vhost/$WWPN/tpg1/luns" create /backstores/fileio/fio0 &&
+	tcli "/vhost/$WWPN/tpg1/acls" create "$INIT"
+}
+
+teardown_all() {
+	targetcli clearconfig confirm=True >/dev/null 2>&1
+}
+
+case_targetcli_builds_tree() {
+	local ls
+	teardown_all
+	if ! setup_backstores || ! setup_target; then
+		fail "$FUNCNAME" "targetcli setup to succeed, got: $(tr '\n' ' ' <"$TMP/tcli.out")"
+		return
+	fi
+	ls=$(targetcli ls / 2>&1)
+	for want in "o- vhost" "$WWPN" "tpg1" "lun0" "lun1" "ramdisk/rd0" \
+		    "fileio/fio0" "$INIT"; do
+		if ! grep -qF -- "$want" <<<"$ls"; then
+			fail "$FUNCNAME" "'$want' in targetcli ls, got: $ls"
+			return
+		fi
+	done
+	pass "$FUNCNAME"
+}
+
+case_configfs_layout() {
+	local t=$CFS/vhost/$WWPN/tpgt_1 v
+	v=$(cat "$CFS/vhost/version" 2>&1)
+	case "${v,,}" in
+	*vhost*) ;;
+	*) fail "$FUNCNAME" "version naming the vhost fabric, got '$v'"; return ;;
+	esac
+	for p in "$t/nexus" "$t/lun/lun_0" "$t/lun/lun_1" "$t/acls/$INIT" \
+		 "$t/attrib/fabric_prot_type"; do
+		if [ ! -e "$p" ]; then
+			fail "$FUNCNAME" "$p to exist, got nothing"
+			return
+		fi
+	done
+	check "$FUNCNAME" 0 "$(cat "$t/attrib/fabric_prot_type")"
+}
+
+case_nexus_created_by_targetcli() {
+	local n
+	n=$(cat "$CFS/vhost/$WWPN/tpgt_1/nexus" 2>&1)
+	case "$n" in
+	naa.*) pass "$FUNCNAME" ;;
+	*) fail "$FUNCNAME" "an naa. initiator name, got '$n'" ;;
+	esac
+}
+
+# rtslib-fb does not save a TPG's nexus; restoreconfig generates a new one.
+tree() {
+	targetcli ls / 2>/dev/null | sed 's/\[naa\.[0-9a-f]*, /[<nexus>, /'
+}
+
+case_saveconfig_restoreconfig_roundtrip() {
+	local before after
+	before=$(tree)
+	if ! tcli saveconfig "$TMP/saved.json"; then
+		fail "$FUNCNAME" "saveconfig to succeed, got: $(cat "$TMP/tcli.out")"
+		return
+	fi
+	teardown_all
+	if [ -e "$CFS/vhost/$WWPN" ]; then
+		fail "$FUNCNAME" "clearconfig to remove $WWPN, got it still there"
+		return
+	fi
+	if ! tcli restoreconfig "$TMP/saved.json"; then
+		fail "$FUNCNAME" "restoreconfig to succeed, got: $(cat "$TMP/tcli.out")"
+		return
+	fi
+	after=$(tree)
+	if [ "$before" = "$after" ]; then
+		pass "$FUNCNAME"
+	else
+		echo "$before" >"$TMP/before"
+		echo "$after" >"$TMP/after"
+		fail "$FUNCNAME" "the same tree after restore, got: $(diff "$TMP/before" "$TMP/after" | tr '\n' ' ')"
+	fi
+}
+
+case_wwn_names_validated() {
+	local got=
+	got+="naa16:$(cfs_mkdir "$CFS/vhost/naa.5001405000000cc3") "
+	got+="fc:$(cfs_mkdir "$CFS/vhost/fc.21000024ff3dd5a1") "
+	got+="iqn:$(cfs_mkdir "$CFS/vhost/iqn.2003-01.org.example:vs") "
+	got+="naa15:$(cfs_mkdir "$CFS/vhost/naa.500140500000cc3") "
+	got+="junk:$(cfs_mkdir "$CFS/vhost/not-a-wwn")"
+	rmdir "$CFS/vhost/naa.5001405000000cc3" "$CFS/vhost/fc.21000024ff3dd5a1" \
+	      "$CFS/vhost/iqn.2003-01.org.example:vs" 2>/dev/null
+	check "$FUNCNAME" "naa16:ok fc:ok iqn:ok naa15:Invalid argument junk:Invalid argument" "$got"
+}
+
+case_tpgt_limits() {
+	local w=$CFS/vhost/naa.5001405000000cc4 got=
+	mkdir "$w"
+	got+="255:$(cfs_mkdir "$w/tpgt_255") "
+	got+="256:$(cfs_mkdir "$w/tpgt_256") "
+	got+="junk:$(cfs_mkdir "$w/tpgt_x")"
+	rmdir "$w/tpgt_255" 2>/dev/null
+	rmdir "$w"
+	check "$FUNCNAME" "255:ok 256:Invalid argument junk:Invalid argument" "$got"
+}
+
+case_nexus_write_read_drop() {
+	local w=$CFS/vhost/naa.5001405000000cc5 t got=
+	t=$w/tpgt_3
+	mkdir -p "$t"
+	got+="empty:'$(cat "$t/nexus")' "
+	got+="bad:$(cfs_write "$t/nexus" "iqn.nope") "
+	got+="make:$(cfs_write "$t/nexus" "naa.5001405000000dd6") "
+	got+="read:$(cat "$t/nexus") "
+	got+="again:$(cfs_write "$t/nexus" "naa.5001405000000dd7") "
+	got+="drop:$(cfs_write "$t/nexus" "NULL") "
+	got+="gone:'$(cat "$t/nexus")' "
+	got+="dropagain:$(cfs_write "$t/nexus" "NULL")"
+	rmdir "$t" "$w"
+	check "$FUNCNAME" "empty:'' bad:Invalid argument make:ok read:naa.5001405000000dd6 again:File exists drop:ok gone:'' dropagain:No such device" "$got"
+}
+
+case_tpg_with_nexus_removable() {
+	local w=$CFS/vhost/naa.5001405000000cc6
+	mkdir -p "$w/tpgt_1"
+	echo naa.5001405000000dd8 >"$w/tpgt_1/nexus"
+	check "$FUNCNAME" "ok ok" "$(cfs_rmdir "$w/tpgt_1") $(cfs_rmdir "$w")"
+}
+
+# hold CMD...: run CMD while an endpoint on $WWPN is bound.
+hold() {
+	"$VSCSI" endpoint hold "$WWPN" -- "$@"
+}
+
+case_bound_tpg_removal_refused() {
+	local got
+	got=$(hold sh -c "rmdir $CFS/vhost/$WWPN/tpgt_1 2>&1 | sed 's/.*: //'" 2>&1)
+	check "$FUNCNAME" "Device or resource busy" "$got"
+}
+
+case_bound_nexus_drop_refused() {
+	local got
+	got=$(hold bash -c "(printf NULL >$CFS/vhost/$WWPN/tpgt_1/nexus) 2>&1 | sed 's/.*: //'" 2>&1)
+	check "$FUNCNAME" "Device or resource busy" "$got"
+}
+
+case_bound_lun_unlink_safe() {
+	local got
+	got=$(hold sh -c "targetcli /vhost/$WWPN/tpg1/luns delete lun1 >/dev/null 2>&1 && echo deleted" 2>&1)
+	if [ "$got" != deleted ]; then
+		fail "$FUNCNAME" "LUN delete while bound to succeed, got '$got'"
+		return
+	fi
+	if ! tcli "/vhost/$WWPN/tpg1/luns" create /backstores/fileio/fio0; then
+		fail "$FUNCNAME" "LUN re-create to succeed, got: $(cat "$TMP/tcli.out")"
+		return
+	fi
+	pass "$FUNCNAME"
+}
+
+case_unbound_tpg_removal_succeeds() {
+	if ! tcli /vhost delete "$WWPN"; then
+		fail "$FUNCNAME" "/vhost delete after the endpoint closed to succeed, got: $(cat "$TMP/tcli.out")"
+		return
+	fi
+	check "$FUNCNAME" absent "$([ -e "$CFS/vhost/$WWPN" ] && echo present || echo absent)"
+}
+
+case_clearconfig_leaves_nothing() {
+	teardown_all
+	check "$FUNCNAME" "" "$(ls "$CFS/vhost" 2>/dev/null | grep -Ev '^(version|discovery_auth)$')"
+}
+
+CASES="targetcli_builds_tree configfs_layout nexus_created_by_targetcli
+saveconfig_restoreconfig_roundtrip wwn_names_validated tpgt_limits
+nexus_write_read_drop tpg_with_nexus_removable bound_tpg_removal_refused
+bound_nexus_drop_refused bound_lun_unlink_safe unbound_tpg_removal_succeeds
+clearconfig_leaves_nothing"
+
+mkdir -p /run/dbus
+[ -S /run/dbus/system_bus_socket ] || dbus-daemon --system --fork
+for c in $CASES; do
+	if [ $# -gt 0 ]; then
+		want=0
+		for g in "$@"; do [[ $c == $g ]] && want=1; done
+		[ $want = 1 ] || continue
+	fi
+	"case_$c"
+done
+teardown_all
+rm -rf "$TMP"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

@@ -1,0 +1,15 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# teardown-targets.sh - remove what setup-targets.sh created, so that
+# vhost_scsi and the LIO modules can be unloaded.  Safe to run twice.
+set -u
+
+WWPN=${VSCSI_WWPN:-naa.5001405000000001}
+FIO_DIR=${VSCSI_FIO_DIR:-/tmp}
+
+targetcli /vhost delete "$WWPN" >/dev/null 2>&1
+targetcli /backstores/ramdisk delete rd0 >/dev/null 2>&1
+targetcli /backstores/fileio delete fio0 >/dev/null 2>&1
+rm -f "$FIO_DIR/fio0.img"
+exit 0

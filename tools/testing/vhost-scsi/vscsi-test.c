@@ -1,0 +1,423 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vscsi-test - named test cases for /dev/vhost-scsi, driven through
+ * libvhost-scsi.
+ *
+ * usage: vscsi-test [-l] [GLOB...]
+ *   -l      list case names and exit
+ *   GLOB    run only cases whose name matches one of the shell globs
+ *
+ * Output (parsed by other tooling, keep it exact):
+ *   PASS: <name>
+ *   FAIL: <name>: expected <X>, got <Y>
+ *   SKIP: <name>: <reason>
+ *   N passed, M failed[, K skipped]
+ * Notes go to stderr prefixed "# ".  Exit status is 1 iff a case failed.
+ *
+ * Environment (defaults match setup-targets.sh):
+ *   VSCSI_DEV            /dev/vhost-scsi
+ *   VSCSI_WWPN           vhost WWPN with a nexus; unset: such cases skip
+ *   VSCSI_TARGET         virtio-scsi target id = TPG tag (1)
+ *   VSCSI_LUNS           LUNs mapped in that TPG ("0,1"); the first one
+ *                        takes the I/O and must be writable scratch space
+ *   VSCSI_LUN_BYTES      their sizes in bytes ("67108864,33554432")
+ *   VSCSI_MISSING_LUN    a LUN that is not mapped (7)
+ *   VSCSI_MISSING_TARGET a target id with no TPG (7)
+ *   VSCSI_DROP_MS        how long to wait before calling a request
+ *                        dropped (2000)
+ */
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vscsi-test.h"
+
+static void vset(struct tctx *t, const char *fmt, va_list ap)
+{
+	vsnprintf(t->msg, sizeof(t->msg), fmt, ap);
+}
+
+int tfail(struct tctx *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vset(t, fmt, ap);
+	va_end(ap);
+	return T_FAIL;
+}
+
+int tskip(struct tctx *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vset(t, fmt, ap);
+	va_end(ap);
+	return T_SKIP;
+}
+
+void tnote(struct tctx *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "# %s: ", t->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+const char *err_name(int err)
+{
+	static char buf[32];
+
+	switch (err) {
+	case 0:			return "0";
+	case -EINVAL:		return "-EINVAL";
+	case -ENODEV:		return "-ENODEV";
+	case -EEXIST:		return "-EEXIST";
+	case -EOPNOTSUPP:	return "-EOPNOTSUPP";
+	case -EFAULT:		return "-EFAULT";
+	case -ETIMEDOUT:	return "-ETIMEDOUT";
+	case -ENOENT:		return "-ENOENT";
+	case -EBUSY:		return "-EBUSY";
+	case -ENOMEM:		return "-ENOMEM";
+	case -EPERM:		return "-EPERM";
+	case -EACCES:		return "-EACCES";
+	}
+	snprintf(buf, sizeof(buf), "%d", err);
+	return buf;
+}
+
+/* ------------------------------------------------------------------ */
+/* Configuration                                                       */
+
+static unsigned long env_ul(const char *name, unsigned long def)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? strtoul(v, NULL, 0) : def;
+}
+
+static unsigned int parse_list(const char *s, uint64_t *out, unsigned int max)
+{
+	unsigned int n = 0;
+	char *end;
+
+	while (s && *s && n < max) {
+		out[n++] = strtoull(s, &end, 0);
+		if (end == s)
+			break;
+		s = *end == ',' ? end + 1 : end;
+	}
+	return n;
+}
+
+static void config_load(struct tconfig *cfg)
+{
+	uint64_t luns[MAX_LUNS];
+	const char *v;
+	unsigned int i;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->dev_path = getenv("VSCSI_DEV") ? getenv("VSCSI_DEV") :
+			VSCSI_DEFAULT_PATH;
+	v = getenv("VSCSI_WWPN");
+	cfg->wwpn = v && *v ? v : NULL;
+	cfg->target = env_ul("VSCSI_TARGET", 1);
+	v = getenv("VSCSI_LUNS");
+	cfg->nluns = parse_list(v ? v : "0,1", luns, MAX_LUNS);
+	for (i = 0; i < cfg->nluns; i++)
+		cfg->luns[i] = luns[i];
+	v = getenv("VSCSI_LUN_BYTES");
+	parse_list(v ? v : "67108864,33554432", cfg->lun_bytes, MAX_LUNS);
+	cfg->missing_lun = env_ul("VSCSI_MISSING_LUN", 7);
+	cfg->missing_target = env_ul("VSCSI_MISSING_TARGET", 7);
+	cfg->drop_ms = env_ul("VSCSI_DROP_MS", 2000);
+}
+
+/* ------------------------------------------------------------------ */
+/* Fixtures                                                            */
+
+int fix_device(struct tctx *t, const struct vscsi_opts *opts)
+{
+	struct vscsi_opts o = opts ? *opts : (struct vscsi_opts){ 0 };
+	int ret;
+
+	if (access(t->cfg->dev_path, F_OK))
+		return tskip(t, "%s does not exist (vhost_scsi not loaded)",
+			     t->cfg->dev_path);
+	o.path = t->cfg->dev_path;
+	ret = vscsi_dev_start(&t->dev, &o);
+	if (ret)
+		return tfail(t, "expected device setup to return 0, got %s",
+			     err_name(ret));
+	return T_PASS;
+}
+
+int fix_need_wwpn(struct tctx *t)
+{
+	if (!t->cfg->wwpn)
+		return tskip(t, "VSCSI_WWPN not set (run setup-targets.sh)");
+	return T_PASS;
+}
+
+/*
+ * Clear unit attentions (e.g. REPORTED LUNS DATA HAS CHANGED after LUNs
+ * were added) so cases see the steady state.
+ */
+static void settle_luns(struct tctx *t)
+{
+	struct vscsi_result res;
+	struct vscsi_cmd cmd;
+	uint8_t cdb[6];
+	unsigned int i, tries;
+
+	for (i = 0; i < t->cfg->nluns; i++) {
+		for (tries = 0; tries < 4; tries++) {
+			cmd_init(t, &cmd, t->cfg->luns[i]);
+			cmd.cdb = cdb;
+			cmd.cdb_len = scsi_cdb_tur(cdb);
+			if (vscsi_cmd_run(t->dev, &cmd, &res) ||
+			    res.status != SCSI_STATUS_CHECK_CONDITION)
+				break;
+		}
+	}
+}
+
+int fix_attach(struct tctx *t, const struct vscsi_opts *opts)
+{
+	int ret = fix_need_wwpn(t);
+
+	if (ret)
+		return ret;
+	ret = fix_device(t, opts);
+	if (ret)
+		return ret;
+	ret = vscsi_set_endpoint(t->dev, t->cfg->wwpn);
+	if (ret)
+		return tfail(t, "expected SET_ENDPOINT(%s) to return 0, got %s",
+			     t->cfg->wwpn, err_name(ret));
+	settle_luns(t);
+	return T_PASS;
+}
+
+/* ------------------------------------------------------------------ */
+/* Data-path helpers                                                   */
+
+unsigned int lun0(const struct tctx *t)
+{
+	return t->cfg->nluns ? t->cfg->luns[0] : 0;
+}
+
+void cmd_init(struct tctx *t, struct vscsi_cmd *cmd, unsigned int lun)
+{
+	static uint64_t next_tag = 1;
+
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->target = t->cfg->target;
+	cmd->lun = lun;
+	cmd->tag = next_tag++;
+}
+
+int expect_good(struct tctx *t, const char *what,
+		const struct vscsi_result *res)
+{
+	struct scsi_sense s;
+
+	if (res->response != VIRTIO_SCSI_S_OK)
+		return tfail(t, "expected %s response OK, got %s(%u)", what,
+			     vscsi_response_name(res->response),
+			     res->response);
+	if (res->status == SCSI_STATUS_GOOD)
+		return T_PASS;
+	scsi_sense_parse(res->sense, res->sense_len, &s);
+	return tfail(t, "expected %s status GOOD, got 0x%02x sense %x/%02x/%02x",
+		     what, res->status, s.key, s.asc, s.ascq);
+}
+
+int run_tur(struct tctx *t, struct vscsi_vq *vq, const char *what)
+{
+	struct vscsi_result res;
+	struct vscsi_cmd cmd;
+	uint8_t cdb[6];
+	int ret;
+
+	cmd_init(t, &cmd, lun0(t));
+	cmd.cdb = cdb;
+	cmd.cdb_len = scsi_cdb_tur(cdb);
+	ret = vscsi_cmd_run_on(t->dev, vq, &cmd, &res);
+	if (ret)
+		return tfail(t, "expected %s to complete, got %s", what,
+			     err_name(ret));
+	return expect_good(t, what, &res);
+}
+
+/* Deterministic, position-dependent bytes: a misplaced block shows. */
+void fill_pattern(uint8_t *buf, size_t len, uint64_t lba, unsigned int seed)
+{
+	uint32_t x = (uint32_t)(lba * 2654435761u) ^ (seed * 40503u) ^ 0x9e37;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		x = x * 1103515245u + 12345u;
+		buf[i] = x >> 16;
+	}
+}
+
+static size_t cdb_rw(uint8_t *cdb, bool write, bool use16, uint64_t lba,
+		     uint32_t blocks)
+{
+	if (use16)
+		return write ? scsi_cdb_write16(cdb, lba, blocks) :
+			       scsi_cdb_read16(cdb, lba, blocks);
+	return write ? scsi_cdb_write10(cdb, lba, blocks) :
+		       scsi_cdb_read10(cdb, lba, blocks);
+}
+
+static int first_mismatch(const uint8_t *a, const uint8_t *b, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (a[i] != b[i])
+			return i;
+	return -1;
+}
+
+/* Write a pattern at @lba, read it back, compare.  512-byte blocks. */
+int write_read_verify(struct tctx *t, struct vscsi_vq *vq, uint64_t lba,
+		      uint32_t bytes, bool use16, const struct vscsi_split *wr,
+		      const struct vscsi_split *rd, unsigned int seed)
+{
+	uint8_t *out = malloc(bytes), *in = malloc(bytes), cdb[16];
+	struct vscsi_result res;
+	struct vscsi_cmd cmd;
+	int ret, bad;
+
+	if (!out || !in) {
+		ret = tfail(t, "expected buffers, got -ENOMEM");
+		goto out;
+	}
+	fill_pattern(out, bytes, lba, seed);
+	memset(in, 0, bytes);
+	cmd_init(t, &cmd, lun0(t));
+	cmd.cdb = cdb;
+	cmd.cdb_len = cdb_rw(cdb, true, use16, lba, bytes / 512);
+	cmd.data_out = out;
+	cmd.data_out_len = bytes;
+	cmd.split = wr;
+	ret = vscsi_cmd_run_on(t->dev, vq, &cmd, &res);
+	if (ret) {
+		ret = tfail(t, "expected WRITE of %u bytes to complete, got %s",
+			    bytes, err_name(ret));
+		goto out;
+	}
+	ret = expect_good(t, "WRITE", &res);
+	if (ret)
+		goto out;
+	cmd_init(t, &cmd, lun0(t));
+	cmd.cdb = cdb;
+	cmd.cdb_len = cdb_rw(cdb, false, use16, lba, bytes / 512);
+	cmd.data_in = in;
+	cmd.data_in_len = bytes;
+	cmd.split = rd;
+	ret = vscsi_cmd_run_on(t->dev, vq, &cmd, &res);
+	if (ret) {
+		ret = tfail(t, "expected READ of %u bytes to complete, got %s",
+			    bytes, err_name(ret));
+		goto out;
+	}
+	ret = expect_good(t, "READ", &res);
+	if (ret)
+		goto out;
+	if (res.resid)
+		ret = tfail(t, "expected READ resid 0, got %u", res.resid);
+	bad = first_mismatch(out, in, bytes);
+	if (!ret && bad >= 0)
+		ret = tfail(t, "expected read-back byte %d = 0x%02x, got 0x%02x",
+			    bad, out[bad], in[bad]);
+out:
+	free(out);
+	free(in);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Harness                                                             */
+
+static const struct tcase *const suites[] = {
+	ioctl_cases, io_cases, bad_cases,
+};
+
+static bool selected(const char *name, int nglobs, char **globs)
+{
+	int i;
+
+	if (!nglobs)
+		return true;
+	for (i = 0; i < nglobs; i++)
+		if (!fnmatch(globs[i], name, 0))
+			return true;
+	return false;
+}
+
+static int run_case(const struct tconfig *cfg, const struct tcase *c)
+{
+	struct tctx t = { .cfg = cfg, .name = c->name };
+	int outcome;
+
+	outcome = c->run(&t);
+	vscsi_dev_close(t.dev);
+	switch (outcome) {
+	case T_PASS:
+		printf("PASS: %s\n", c->name);
+		break;
+	case T_SKIP:
+		printf("SKIP: %s: %s\n", c->name, t.msg);
+		break;
+	default:
+		outcome = T_FAIL;
+		printf("FAIL: %s: %s\n", c->name, t.msg);
+		break;
+	}
+	fflush(stdout);
+	return outcome;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned int counts[3] = { 0 }, s;
+	const struct tcase *c;
+	struct tconfig cfg;
+	bool list = false;
+	int first = 1;
+
+	if (argc > 1 && !strcmp(argv[1], "-l")) {
+		list = true;
+		first = 2;
+	}
+	config_load(&cfg);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (s = 0; s < sizeof(suites) / sizeof(suites[0]); s++) {
+		for (c = suites[s]; c->name; c++) {
+			if (!selected(c->name, argc - first, argv + first))
+				continue;
+			if (list)
+				puts(c->name);
+			else
+				counts[run_case(&cfg, c)]++;
+		}
+	}
+	if (list)
+		return 0;
+	printf("%u passed, %u failed", counts[T_PASS], counts[T_FAIL]);
+	if (counts[T_SKIP])
+		printf(", %u skipped", counts[T_SKIP]);
+	printf("\n");
+	return counts[T_FAIL] ? 1 : 0;
+}

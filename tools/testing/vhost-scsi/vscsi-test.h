@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vscsi-test: shared harness declarations.  A case returns one of the
+ * T_* outcomes; on failure or skip it first formats t->msg through
+ * tfail()/tskip(), which the harness prints after the case name.
+ */
+#ifndef VSCSI_TEST_H
+#define VSCSI_TEST_H
+
+#include <stdarg.h>
+#include "../../vhost-scsi/vscsi.h"
+
+enum { T_PASS, T_FAIL, T_SKIP };
+
+#define MAX_LUNS 16
+
+/* What the environment says the target under test looks like. */
+struct tconfig {
+	const char *dev_path;		/* VSCSI_DEV */
+	const char *wwpn;		/* VSCSI_WWPN, NULL: endpoint cases skip */
+	unsigned int target;		/* VSCSI_TARGET: the TPG tag */
+	unsigned int nluns;
+	unsigned int luns[MAX_LUNS];	/* VSCSI_LUNS */
+	uint64_t lun_bytes[MAX_LUNS];	/* VSCSI_LUN_BYTES, 0: unknown */
+	unsigned int missing_lun;	/* VSCSI_MISSING_LUN */
+	unsigned int missing_target;	/* VSCSI_MISSING_TARGET */
+	int drop_ms;			/* how long "no answer" is waited for */
+};
+
+struct tctx {
+	const struct tconfig *cfg;
+	const char *name;
+	char msg[512];
+	struct vscsi_dev *dev;		/* closed by the harness */
+};
+
+struct tcase {
+	const char *name;
+	int (*run)(struct tctx *t);
+};
+
+extern const struct tcase ioctl_cases[];
+extern const struct tcase io_cases[];
+extern const struct tcase bad_cases[];
+
+int tfail(struct tctx *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int tskip(struct tctx *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Informational line on stderr ("# case: ..."), never parsed. */
+void tnote(struct tctx *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Fixtures: each returns T_PASS or the outcome to return from the case. */
+int fix_device(struct tctx *t, const struct vscsi_opts *opts);
+int fix_attach(struct tctx *t, const struct vscsi_opts *opts);
+int fix_need_wwpn(struct tctx *t);
+
+/* Helpers shared by the data-path cases. */
+unsigned int lun0(const struct tctx *t);
+void cmd_init(struct tctx *t, struct vscsi_cmd *cmd, unsigned int lun);
+int expect_good(struct tctx *t, const char *what,
+		const struct vscsi_result *res);
+int run_tur(struct tctx *t, struct vscsi_vq *vq, const char *what);
+int write_read_verify(struct tctx *t, struct vscsi_vq *vq, uint64_t lba,
+		      uint32_t bytes, bool use16, const struct vscsi_split *wr,
+		      const struct vscsi_split *rd, unsigned int seed);
+void fill_pattern(uint8_t *buf, size_t len, uint64_t lba, unsigned int seed);
+const char *err_name(int err);
+
+#endif /* VSCSI_TEST_H */
