@@ -14,8 +14,7 @@ DEPS := linux-image-amd64 linux-headers-amd64 linux-source-6.1 \
 	cpio kmod fio sg3-utils lsscsi e2fsprogs make gcc libc6-dev xz-utils \
 	perl libubsan1 libasan8 dmsetup
 
-.PHONY: all module deps check-deps unit vmtest check checkpatch demo clean \
-	tools
+.PHONY: all module deps check-deps unit check checkpatch demo clean tools
 
 all: module tools
 
@@ -42,13 +41,12 @@ module: $(VHOST_H)
 
 tools:
 	$(MAKE) -C tools/vhost-scsi
+	$(MAKE) -C tools/testing/vhost-scsi
 	$(MAKE) -C tools/testing/unit
 
 unit:
 	$(MAKE) -C tools/testing/unit run
 
-vmtest: module tools
-	tools/testing/run-vm-tests
 
 check: check-deps
 	@$(MAKE) --no-print-directory module W=1
@@ -62,7 +60,7 @@ demo: check-deps
 $(BUILD)/checkpatch/scripts/checkpatch.pl:
 	scripts/kernel-env.sh checkpatch $(BUILD)/checkpatch
 
-CHECKPATCH_FILES := $(wildcard drivers/vhost/*.[ch]) \
+CHECKPATCH_FILES := $(filter-out %.mod.c,$(wildcard drivers/vhost/*.[ch])) \
 	include/uapi/linux/vhost_scsi.h
 
 checkpatch: $(BUILD)/checkpatch/scripts/checkpatch.pl
@@ -74,4 +72,5 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
 	rm -f $(VHOST_H) drivers/vhost/.vhost.h.version
 	-$(MAKE) -C tools/vhost-scsi clean
+	-$(MAKE) -C tools/testing/vhost-scsi clean
 	-$(MAKE) -C tools/testing/unit clean

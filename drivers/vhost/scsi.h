@@ -33,6 +33,7 @@
 #include <linux/scatterlist.h>
 #include <linux/uio.h>
 #include <linux/wait.h>
+#include <linux/virtio_scsi.h>
 #include <target/target_core_base.h>
 #include <target/target_core_fabric.h>
 
@@ -46,6 +47,9 @@ enum {
 	VHOST_SCSI_VQ_EVT = 1,
 	VHOST_SCSI_VQ_IO = 2,
 };
+
+/* The spec's name for S_OK as a TMF response; the uapi header lacks it. */
+#define VIRTIO_SCSI_S_FUNCTION_COMPLETE	VIRTIO_SCSI_S_OK
 
 /* The module parameter max_io_vqs is clamped to this. */
 #define VHOST_SCSI_MAX_IO_VQS	1024
@@ -167,6 +171,37 @@ struct vhost_scsi_endpoint {
 struct vhost_scsi_vq;
 
 /**
+ * struct vhost_scsi_tmf - one task management function in progress
+ * @se_cmd:	the target core's part, when it runs there
+ * @vs:		the device
+ * @parent:	for an ABORT TASK issued on behalf of a task-set or nexus
+ *		function: that function; NULL otherwise
+ * @pending:	a fanned-out function's children still running, plus one for
+ *		itself while it issues them; worker only
+ * @head:	descriptor head on the control queue (none for a child)
+ * @resp_iov:	the guest's one-byte response field
+ * @response:	VIRTIO_SCSI_S_* to answer
+ * @node:	on vhost_scsi.tmf_done
+ * @sense:	sense buffer the target core requires
+ *
+ * Allocated by the control queue handler (TMFs are not the hot path; the
+ * control ring bounds how many exist), freed by the worker after the
+ * response is written: for one that ran in the target core, only once
+ * release_cmd has handed it back, as for commands.
+ */
+struct vhost_scsi_tmf {
+	struct se_cmd se_cmd;
+	struct vhost_scsi *vs;
+	struct vhost_scsi_tmf *parent;
+	int pending;
+	u16 head;
+	struct iovec resp_iov;
+	u8 response;
+	struct llist_node node;
+	u8 sense[TRANSPORT_SENSE_BUFFER];
+};
+
+/**
  * struct vhost_scsi_cmd - one SCSI command from a request queue
  * @se_cmd:	the target core's part; zeroed before every use
  * @svq:	the queue whose pool owns this command
@@ -177,7 +212,12 @@ struct vhost_scsi_vq;
  * @sgl:	pinned guest data pages, @sgl_count used
  * @prot_sgl:	pinned protection information pages, @prot_count used
  * @data_in:	data flows to the guest: pages are dirtied before release
+ * @data_len:	bytes of the guest's data buffer, protection bytes excluded
  * @response:	VIRTIO_SCSI_S_* to report; S_OK unless aborted or reset
+ * @abort_response: what aborted_task reports: S_ABORTED, or S_RESET when a
+ *		reset TMF marked the command before ending it
+ * @in_lio:	between submission and release_cmd: the TMF code's view of
+ *		the task set (written by the worker and by release_cmd)
  * @node:	on the queue's free list or completion list
  * @sense:	sense buffer handed to the target core
  *
@@ -199,7 +239,10 @@ struct vhost_scsi_cmd {
 	struct scatterlist *prot_sgl;
 	unsigned int prot_count;
 	bool data_in;
+	u32 data_len;
 	u8 response;
+	u8 abort_response;
+	bool in_lio;
 	struct llist_node node;
 	u8 sense[TRANSPORT_SENSE_BUFFER];
 };
@@ -238,7 +281,11 @@ struct vhost_scsi_vq {
  * @nvqs:	number of queues
  * @ep:		the bound endpoint, or NULL; changed under @dev.mutex and,
  *		for the queues' copies, each queue's mutex
- * @drain_wq:	CLEAR_ENDPOINT waits here for @vqs[].inflight to reach 0
+ * @drain_wq:	CLEAR_ENDPOINT waits here for @vqs[].inflight and
+ *		@tmf_inflight to reach 0
+ * @tmf_inflight: TMFs allocated and not yet answered and freed
+ * @tmf_done:	TMFs back from the target core, for @tmf_work
+ * @tmf_work:	answers them in the worker
  * @events_missed: VIRTIO_SCSI_T_EVENTS_MISSED is owed to the guest; under
  *		the event queue's mutex
  * @evt_lock:	protects @evt_list and @evt_count
@@ -254,6 +301,9 @@ struct vhost_scsi {
 	int nvqs;
 	struct vhost_scsi_endpoint *ep;
 	wait_queue_head_t drain_wq;
+	atomic_t tmf_inflight;
+	struct llist_head tmf_done;
+	struct vhost_work tmf_work;
 	bool events_missed;
 	spinlock_t evt_lock;
 	struct list_head evt_list;
@@ -293,7 +343,7 @@ void vhost_scsi_queue_done(struct vhost_scsi_cmd *cmd);
 /* scsi_ctl.c: control queue */
 void vhost_scsi_handle_ctl_kick(struct vhost_work *work);
 void vhost_scsi_tmf_release(struct se_cmd *se_cmd);
-void vhost_scsi_tmf_done(struct se_cmd *se_cmd);
+void vhost_scsi_tmf_work(struct vhost_work *work);
 
 /* scsi_evt.c: event queue */
 void vhost_scsi_handle_evt_kick(struct vhost_work *work);

@@ -32,12 +32,15 @@ int vhost_scsi_check_stop_free(struct se_cmd *se_cmd)
 /* The target core's last reference is gone; any context. */
 void vhost_scsi_release_cmd(struct se_cmd *se_cmd)
 {
+	struct vhost_scsi_cmd *cmd;
+
 	if (se_cmd->se_cmd_flags & SCF_SCSI_TMR_CDB) {
 		vhost_scsi_tmf_release(se_cmd);
 		return;
 	}
-	vhost_scsi_queue_done(container_of(se_cmd, struct vhost_scsi_cmd,
-					   se_cmd));
+	cmd = container_of(se_cmd, struct vhost_scsi_cmd, se_cmd);
+	WRITE_ONCE(cmd->in_lio, false);
+	vhost_scsi_queue_done(cmd);
 }
 
 u32 vhost_scsi_sess_get_index(struct se_session *se_sess)
@@ -75,21 +78,34 @@ int vhost_scsi_queue_status(struct se_cmd *se_cmd)
 	return 0;
 }
 
+/*
+ * The target core frees se_tmr_req before release_cmd, so keep the
+ * response; the worker writes it once release_cmd hands the TMF back.
+ */
 void vhost_scsi_queue_tm_rsp(struct se_cmd *se_cmd)
 {
-	vhost_scsi_tmf_done(se_cmd);
+	struct vhost_scsi_tmf *tmf = container_of(se_cmd, struct vhost_scsi_tmf,
+						  se_cmd);
+
+	BUILD_BUG_ON(VHOST_SCSI_TMR_FUNCTION_COMPLETE != TMR_FUNCTION_COMPLETE);
+	BUILD_BUG_ON(VHOST_SCSI_TMR_TASK_DOES_NOT_EXIST !=
+		     TMR_TASK_DOES_NOT_EXIST);
+	BUILD_BUG_ON(VHOST_SCSI_TMR_LUN_DOES_NOT_EXIST != TMR_LUN_DOES_NOT_EXIST);
+	BUILD_BUG_ON(VHOST_SCSI_TMR_NOT_SUPPORTED !=
+		     TMR_TASK_MGMT_FUNCTION_NOT_SUPPORTED);
+	BUILD_BUG_ON(VHOST_SCSI_TMR_FUNCTION_REJECTED != TMR_FUNCTION_REJECTED);
+	tmf->response = vhost_scsi_tmr_to_virtio(se_cmd->se_tmr_req->response);
 }
 
 /*
- * A TMF ended the command without a status (no TAS).  The TMF handler has
- * already set the response it wants the guest to see for the commands it
- * ends (S_RESET for resets); otherwise it was an abort.
+ * A TMF ended the command without a status (no TAS: the TMF came over the
+ * command's own nexus).  A reset marked it S_RESET before starting;
+ * otherwise it was an abort.
  */
 void vhost_scsi_aborted_task(struct se_cmd *se_cmd)
 {
 	struct vhost_scsi_cmd *cmd = container_of(se_cmd, struct vhost_scsi_cmd,
 						  se_cmd);
 
-	if (cmd->response == VIRTIO_SCSI_S_OK)
-		cmd->response = VIRTIO_SCSI_S_ABORTED;
+	cmd->response = READ_ONCE(cmd->abort_response);
 }

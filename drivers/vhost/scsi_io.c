@@ -383,14 +383,21 @@ static void vhost_scsi_submit(struct vhost_scsi_cmd *cmd,
 	int dir = req->data_in ? DMA_FROM_DEVICE :
 		  req->data_out ? DMA_TO_DEVICE : DMA_NONE;
 
+	BUILD_BUG_ON(VHOST_SCSI_SAM_SIMPLE_TAG != TCM_SIMPLE_TAG ||
+		     VHOST_SCSI_SAM_HEAD_TAG != TCM_HEAD_TAG ||
+		     VHOST_SCSI_SAM_ORDERED_TAG != TCM_ORDERED_TAG ||
+		     VHOST_SCSI_SAM_ACA_TAG != TCM_ACA_TAG);
 	memset(se_cmd, 0, sizeof(*se_cmd));
 	se_cmd->tag = req->hdr.tag;
+	cmd->data_len = len;
 	vhost_scsi_count(cmds);
+	WRITE_ONCE(cmd->in_lio, true);
 	if (target_init_cmd(se_cmd, req->se_sess, cmd->sense, req->hdr.lun,
 			    len, vhost_scsi_task_attr(req->hdr.task_attr),
 			    dir, 0)) {
 		/* The session is going away: the target core never saw it. */
 		cmd->response = VIRTIO_SCSI_S_BAD_TARGET;
+		WRITE_ONCE(cmd->in_lio, false);
 		vhost_scsi_queue_done(cmd);
 		return;
 	}
@@ -429,6 +436,7 @@ vhost_scsi_handle_one(struct vhost_scsi_vq *svq,
 	cmd->head = req.head;
 	cmd->tpg = req.tpg;
 	cmd->response = VIRTIO_SCSI_S_OK;
+	cmd->abort_response = VIRTIO_SCSI_S_ABORTED;
 	vhost_scsi_save_resp_iov(cmd, req.in_iov);
 	if (vhost_scsi_map_data(cmd, &req)) {
 		vhost_scsi_count(map_failed);
@@ -486,24 +494,41 @@ void vhost_scsi_queue_done(struct vhost_scsi_cmd *cmd)
 	vhost_work_queue(&svq->vs->dev, &svq->done_work);
 }
 
+/*
+ * Fill @resp from what the target core left in the command.  The residual
+ * is counted against the guest's buffer (@cmd->data_len), which the core
+ * may have trimmed to the CDB's transfer length.  A CDB asking for more
+ * than the buffer holds is VIRTIO_SCSI_S_OVERRUN (virtio 1.x, 5.6.6.1).
+ */
+static u32 vhost_scsi_fill_resp(struct vhost_scsi_cmd *cmd,
+				struct vhost_scsi_cmd_resp *resp)
+{
+	struct se_cmd *se_cmd = &cmd->se_cmd;
+	u32 moved = 0;
+
+	resp->response = cmd->response;
+	if (cmd->response == VIRTIO_SCSI_S_OK) {
+		resp->status = se_cmd->scsi_status;
+		resp->sense = cmd->sense;
+		resp->sense_len = se_cmd->scsi_sense_length;
+		if (se_cmd->se_cmd_flags & SCF_OVERFLOW_BIT)
+			resp->response = VIRTIO_SCSI_S_OVERRUN;
+		if (se_cmd->scsi_status == SAM_STAT_GOOD)
+			moved = cmd->data_len;
+		if (se_cmd->se_cmd_flags & SCF_UNDERFLOW_BIT)
+			moved -= min(se_cmd->residual_count, moved);
+	}
+	resp->resid = cmd->data_len - moved;
+	return moved;
+}
+
 /* Write the response; return the bytes the device wrote for the used ring. */
 static u32 vhost_scsi_send_resp(struct vhost_scsi_cmd *cmd)
 {
-	struct se_cmd *se_cmd = &cmd->se_cmd;
-	struct vhost_scsi_cmd_resp resp = { .response = cmd->response };
+	struct vhost_scsi_cmd_resp resp = { 0 };
 	u8 buf[VHOST_SCSI_CMD_RESP_SIZE];
-	u32 data_len = se_cmd->data_length;
-	u32 moved = 0;
+	u32 moved = vhost_scsi_fill_resp(cmd, &resp);
 
-	if (cmd->response == VIRTIO_SCSI_S_OK) {
-		resp.status = se_cmd->scsi_status;
-		resp.sense = cmd->sense;
-		resp.sense_len = se_cmd->scsi_sense_length;
-		moved = data_len;
-		if (se_cmd->se_cmd_flags & SCF_UNDERFLOW_BIT)
-			moved = data_len - min(se_cmd->residual_count, data_len);
-	}
-	resp.resid = data_len - moved;
 	vhost_scsi_build_cmd_resp(buf, vhost_is_little_endian(&cmd->svq->vq),
 				  &resp);
 	if (!vhost_scsi_write_iov(cmd->resp_iov, cmd->resp_iovs, buf,

@@ -61,6 +61,9 @@ static int vhost_scsi_open(struct inode *inode, struct file *f)
 		goto err_free;
 
 	init_waitqueue_head(&vs->drain_wq);
+	atomic_set(&vs->tmf_inflight, 0);
+	init_llist_head(&vs->tmf_done);
+	vhost_work_init(&vs->tmf_work, vhost_scsi_tmf_work);
 	spin_lock_init(&vs->evt_lock);
 	INIT_LIST_HEAD(&vs->evt_list);
 	vhost_work_init(&vs->evt_work, vhost_scsi_evt_work);
@@ -242,7 +245,7 @@ static bool vhost_scsi_drained(struct vhost_scsi *vs)
 	for (i = VHOST_SCSI_VQ_IO; i < vs->nvqs; i++)
 		if (atomic_read(&vs->vqs[i].inflight))
 			return false;
-	return true;
+	return !atomic_read(&vs->tmf_inflight);
 }
 
 /*

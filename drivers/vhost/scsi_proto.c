@@ -19,6 +19,11 @@
 #define VS_S_HEAD	2
 #define VS_S_ACA	3
 
+#define VS_S_OK				0
+#define VS_S_FAILURE			9
+#define VS_S_FUNCTION_REJECTED		11
+#define VS_S_INCORRECT_LUN		12
+
 static u16 get16(const u8 *p, bool le)
 {
 	return le ? (u16)(p[0] | p[1] << 8) : (u16)(p[1] | p[0] << 8);
@@ -198,6 +203,62 @@ void vhost_scsi_build_cmd_resp(u8 *buf, bool le,
 u32 vhost_scsi_ctrl_type(const u8 *buf, bool le)
 {
 	return get32(buf, le);
+}
+
+/**
+ * vhost_scsi_tmf_action() - how to carry out a VIRTIO_SCSI_T_TMF subtype
+ * @subtype:	VIRTIO_SCSI_T_TMF_*, from the guest
+ *
+ * The target core implements ABORT TASK and LOGICAL UNIT RESET; the task
+ * set and nexus functions are built from ABORT TASK over the commands we
+ * track, and the queries are answered from that tracking alone.
+ */
+enum vhost_scsi_tmf_action vhost_scsi_tmf_action(u32 subtype)
+{
+	switch (subtype) {
+	case 0:		/* ABORT_TASK */
+		return VHOST_SCSI_TMF_ABORT_TASK;
+	case 1:		/* ABORT_TASK_SET */
+	case 3:		/* CLEAR_TASK_SET: one nexus per TPG, so the same */
+		return VHOST_SCSI_TMF_ABORT_SET;
+	case 2:		/* CLEAR_ACA */
+		return VHOST_SCSI_TMF_NOP;
+	case 4:		/* I_T_NEXUS_RESET */
+		return VHOST_SCSI_TMF_NEXUS_RESET;
+	case 5:		/* LOGICAL_UNIT_RESET */
+		return VHOST_SCSI_TMF_LUN_RESET;
+	case 6:		/* QUERY_TASK */
+		return VHOST_SCSI_TMF_QUERY_TASK;
+	case 7:		/* QUERY_TASK_SET */
+		return VHOST_SCSI_TMF_QUERY_SET;
+	default:
+		return VHOST_SCSI_TMF_REJECT;
+	}
+}
+
+/**
+ * vhost_scsi_tmr_to_virtio() - map the target core's TMR response
+ * @tmr_response: VHOST_SCSI_TMR_*
+ *
+ * SAM: aborting a task that no longer exists has still completed the
+ * function, so TASK DOES NOT EXIST is FUNCTION_COMPLETE.
+ *
+ * Return: the VIRTIO_SCSI_S_* response for the guest.
+ */
+u8 vhost_scsi_tmr_to_virtio(u8 tmr_response)
+{
+	switch (tmr_response) {
+	case VHOST_SCSI_TMR_FUNCTION_COMPLETE:
+	case VHOST_SCSI_TMR_TASK_DOES_NOT_EXIST:
+		return VS_S_OK;
+	case VHOST_SCSI_TMR_LUN_DOES_NOT_EXIST:
+		return VS_S_INCORRECT_LUN;
+	case VHOST_SCSI_TMR_NOT_SUPPORTED:
+	case VHOST_SCSI_TMR_FUNCTION_REJECTED:
+		return VS_S_FUNCTION_REJECTED;
+	default:
+		return VS_S_FAILURE;
+	}
 }
 
 /* @buf holds VHOST_SCSI_TMF_REQ_SIZE bytes. */

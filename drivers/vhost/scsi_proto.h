@@ -122,7 +122,29 @@ struct vhost_scsi_an_req {
 	u32 event_requested;
 };
 
+/* How the control queue carries out each TMF subtype. */
+enum vhost_scsi_tmf_action {
+	VHOST_SCSI_TMF_ABORT_TASK,	/* the target core's ABORT TASK */
+	VHOST_SCSI_TMF_LUN_RESET,	/* the target core's LOGICAL UNIT RESET */
+	VHOST_SCSI_TMF_ABORT_SET,	/* ABORT TASK per task of the LUN */
+	VHOST_SCSI_TMF_NEXUS_RESET,	/* ABORT TASK per task of the nexus */
+	VHOST_SCSI_TMF_QUERY_TASK,	/* answered from our own tracking */
+	VHOST_SCSI_TMF_QUERY_SET,
+	VHOST_SCSI_TMF_NOP,		/* CLEAR ACA: we never enter ACA */
+	VHOST_SCSI_TMF_REJECT,		/* unknown subtype */
+};
+
+/* The target core's TMR responses (enum tcm_tmrsp_table). */
+#define VHOST_SCSI_TMR_FUNCTION_FAILED		0
+#define VHOST_SCSI_TMR_FUNCTION_COMPLETE	1
+#define VHOST_SCSI_TMR_TASK_DOES_NOT_EXIST	2
+#define VHOST_SCSI_TMR_LUN_DOES_NOT_EXIST	3
+#define VHOST_SCSI_TMR_NOT_SUPPORTED		4
+#define VHOST_SCSI_TMR_FUNCTION_REJECTED	5
+
 u32 vhost_scsi_ctrl_type(const u8 *buf, bool le);
+enum vhost_scsi_tmf_action vhost_scsi_tmf_action(u32 subtype);
+u8 vhost_scsi_tmr_to_virtio(u8 tmr_response);
 void vhost_scsi_parse_tmf_req(const u8 *buf, bool le,
 			      struct vhost_scsi_tmf_req *req);
 void vhost_scsi_parse_an_req(const u8 *buf, bool le,

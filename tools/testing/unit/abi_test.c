@@ -34,7 +34,7 @@ static void ioctl_numbers_are_the_known_values(void)
 	CHECK_EQ("GET_EVENTS_MISSED", abi_ours.get_events_missed, 0x4004af44);
 }
 
-static void abi_version_is_1(void)
+static void abi_header_version_is_1(void)
 {
 	CHECK_EQ("ours", abi_ours.abi_version, 1);
 	CHECK_EQ("system", VHOST_SCSI_ABI_VERSION, 1);
@@ -56,7 +56,7 @@ static void target_struct_layout_matches(void)
 static const struct check_case cases[] = {
 	CASE(ioctl_numbers_match),
 	CASE(ioctl_numbers_are_the_known_values),
-	CASE(abi_version_is_1),
+	CASE(abi_header_version_is_1),
 	CASE(target_struct_layout_matches),
 };
 

@@ -343,6 +343,44 @@ static void event_layout(void)
 	CHECK_EQ("reason", b[12], 1);
 }
 
+static void tmf_actions(void)
+{
+	CHECK_EQ("ABORT_TASK", vhost_scsi_tmf_action(0),
+		 VHOST_SCSI_TMF_ABORT_TASK);
+	CHECK_EQ("ABORT_TASK_SET", vhost_scsi_tmf_action(1),
+		 VHOST_SCSI_TMF_ABORT_SET);
+	CHECK_EQ("CLEAR_ACA", vhost_scsi_tmf_action(2), VHOST_SCSI_TMF_NOP);
+	CHECK_EQ("CLEAR_TASK_SET", vhost_scsi_tmf_action(3),
+		 VHOST_SCSI_TMF_ABORT_SET);
+	CHECK_EQ("I_T_NEXUS_RESET", vhost_scsi_tmf_action(4),
+		 VHOST_SCSI_TMF_NEXUS_RESET);
+	CHECK_EQ("LOGICAL_UNIT_RESET", vhost_scsi_tmf_action(5),
+		 VHOST_SCSI_TMF_LUN_RESET);
+	CHECK_EQ("QUERY_TASK", vhost_scsi_tmf_action(6),
+		 VHOST_SCSI_TMF_QUERY_TASK);
+	CHECK_EQ("QUERY_TASK_SET", vhost_scsi_tmf_action(7),
+		 VHOST_SCSI_TMF_QUERY_SET);
+	CHECK_EQ("unknown 8", vhost_scsi_tmf_action(8), VHOST_SCSI_TMF_REJECT);
+	CHECK_EQ("unknown ~0", vhost_scsi_tmf_action(0xffffffffu),
+		 VHOST_SCSI_TMF_REJECT);
+}
+
+static void tmr_responses(void)
+{
+	CHECK_EQ("complete", vhost_scsi_tmr_to_virtio(
+			VHOST_SCSI_TMR_FUNCTION_COMPLETE), 0);
+	CHECK_EQ("no such task is complete", vhost_scsi_tmr_to_virtio(
+			VHOST_SCSI_TMR_TASK_DOES_NOT_EXIST), 0);
+	CHECK_EQ("no such lun", vhost_scsi_tmr_to_virtio(
+			VHOST_SCSI_TMR_LUN_DOES_NOT_EXIST), 12);
+	CHECK_EQ("not supported", vhost_scsi_tmr_to_virtio(
+			VHOST_SCSI_TMR_NOT_SUPPORTED), 11);
+	CHECK_EQ("rejected", vhost_scsi_tmr_to_virtio(
+			VHOST_SCSI_TMR_FUNCTION_REJECTED), 11);
+	CHECK_EQ("failed", vhost_scsi_tmr_to_virtio(
+			VHOST_SCSI_TMR_FUNCTION_FAILED), 9);
+}
+
 static int wwn(const char *s, u8 *proto)
 {
 	return vhost_scsi_parse_wwn(s, strlen(s), proto);
@@ -420,6 +458,8 @@ static const struct check_case cases[] = {
 	CASE(tmf_parse),
 	CASE(an_parse_and_answer),
 	CASE(event_layout),
+	CASE(tmf_actions),
+	CASE(tmr_responses),
 	CASE(wwn_accepts_valid_names),
 	CASE(wwn_rejects_invalid_names),
 	CASE(tpgt_parse),

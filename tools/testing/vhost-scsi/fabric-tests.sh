@@ -21,8 +21,8 @@ failed=0
 
 tcli() { targetcli "$@" >"$TMP/tcli.out" 2>&1; }
 
-pass() { echo "PASS: $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL: $1: $2"; failed=$((failed + 1)); }
+pass() { echo "PASS: ${1#case_}"; passed=$((passed + 1)); }
+fail() { echo "FAIL: ${1#case_}: $2"; failed=$((failed + 1)); }
 
 # check NAME WANT GOT: the case passes iff GOT equals WANT.
 check() {

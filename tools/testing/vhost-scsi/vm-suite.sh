@@ -1,0 +1,21 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# vm-suite.sh SUITE - one in-VM suite, run by run-all inside
+# tools/testing/vm/vm-run: "fabric" (fabric-tests.sh, targetcli and
+# configfs) or "driver" (run-tests.sh, vscsi-test's driver-level cases).
+# Each suite gets a fresh VM, so one module's failure cannot leave state
+# behind that skews the next suite.  Case lines go to stdout and are
+# appended to $VM_OUT/cases-$VHOST_SCSI_MODULE.txt for run-all's table.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+out=${VM_OUT:-/tmp}/cases-${VHOST_SCSI_MODULE:-ours}.txt
+
+case "${1:-}" in
+fabric) suite=fabric-tests.sh ;;
+driver) suite=run-tests.sh ;;
+*) echo "usage: vm-suite.sh fabric|driver" >&2; exit 64 ;;
+esac
+"$here/$suite" | tee -a "$out"
+exit "${PIPESTATUS[0]}"
