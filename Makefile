@@ -12,9 +12,10 @@ BUILD := .build
 DEPS := linux-image-amd64 linux-headers-amd64 linux-source-6.1 \
 	qemu-system-x86 targetcli-fb python3-rtslib-fb dbus busybox-static \
 	cpio kmod fio sg3-utils lsscsi e2fsprogs make gcc libc6-dev xz-utils \
-	perl libubsan1 libasan8 dmsetup
+	perl libubsan1 libasan8 dmsetup sparse
 
-.PHONY: all module deps check-deps unit check checkpatch demo clean tools
+.PHONY: all module deps check-deps unit check checkpatch sparse demo clean \
+	tools
 
 all: module tools
 
@@ -39,6 +40,13 @@ module: $(VHOST_H)
 	@test -n "$(KVER)" || { echo "no Debian kernel headers: run make deps" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) CONFIG_VHOST_SCSI=m W=$(W) modules
 
+# Every source file through sparse (C=2 checks even what is up to date).
+sparse: $(VHOST_H)
+	@mkdir -p $(BUILD)
+	$(MAKE) -C $(KDIR) M=$(CURDIR) CONFIG_VHOST_SCSI=m C=2 modules 2>&1 | \
+		tee $(BUILD)/sparse.log
+	@! grep -E ': (warning|error):' $(BUILD)/sparse.log
+
 tools:
 	$(MAKE) -C tools/vhost-scsi
 	$(MAKE) -C tools/testing/vhost-scsi
@@ -49,7 +57,7 @@ unit:
 
 
 check: check-deps
-	@$(MAKE) --no-print-directory module W=1
+	@$(MAKE) --no-print-directory module W=1 KCFLAGS=-Werror
 	@$(MAKE) --no-print-directory tools
 	tools/testing/run-all
 

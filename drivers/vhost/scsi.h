@@ -305,7 +305,7 @@ struct vhost_scsi {
 	struct llist_head tmf_done;
 	struct vhost_work tmf_work;
 	bool events_missed;
-	spinlock_t evt_lock;
+	spinlock_t evt_lock;	/* @evt_list, @evt_count, @evt_overflow */
 	struct list_head evt_list;
 	int evt_count;
 	bool evt_overflow;

@@ -28,6 +28,7 @@
 
 #define VHOST_SCSI_VERSION	"1.0"
 
+/* Guards vhost_scsi_tpgs and each TPG's se_sess, vs and luns (scsi.h). */
 DEFINE_MUTEX(vhost_scsi_mutex);
 LIST_HEAD(vhost_scsi_tpgs);
 
@@ -208,8 +209,9 @@ static struct configfs_attribute *vhost_scsi_tpg_attrs[] = {
 
 /* ---- target/vhost/<wwn>/tpgt_<N>/attrib ---- */
 
-static ssize_t vhost_scsi_tpg_attrib_fabric_prot_type_show(
-		struct config_item *item, char *page)
+static ssize_t
+vhost_scsi_tpg_attrib_fabric_prot_type_show(struct config_item *item,
+					    char *page)
 {
 	struct vhost_scsi_tpg *tpg = vhost_tpg(attrib_to_tpg(item));
 
@@ -217,8 +219,9 @@ static ssize_t vhost_scsi_tpg_attrib_fabric_prot_type_show(
 }
 
 /* 0: none, 1 or 3: T10-PI type the target core generates for the LUNs. */
-static ssize_t vhost_scsi_tpg_attrib_fabric_prot_type_store(
-		struct config_item *item, const char *page, size_t count)
+static ssize_t
+vhost_scsi_tpg_attrib_fabric_prot_type_store(struct config_item *item,
+					     const char *page, size_t count)
 {
 	struct vhost_scsi_tpg *tpg = vhost_tpg(attrib_to_tpg(item));
 	unsigned int val;

@@ -244,6 +244,7 @@ static void vhost_scsi_tmf_start(struct vhost_virtqueue *vq,
 	enum vhost_scsi_tmf_action action = vhost_scsi_tmf_action(r->subtype);
 	struct vhost_scsi *vs = tmf->vs;
 	int tcm_type = TMR_ABORT_TASK;
+	const u64 *tag;
 
 	if (action != VHOST_SCSI_TMF_NEXUS_RESET &&
 	    action != VHOST_SCSI_TMF_REJECT &&
@@ -271,10 +272,11 @@ static void vhost_scsi_tmf_start(struct vhost_virtqueue *vq,
 		return;
 	case VHOST_SCSI_TMF_QUERY_TASK:
 	case VHOST_SCSI_TMF_QUERY_SET:
-		tmf->response = vhost_scsi_visit(vs, tpg, false, r->lun,
-				action == VHOST_SCSI_TMF_QUERY_TASK ? &r->tag : NULL,
-				NULL, NULL) ? VIRTIO_SCSI_S_FUNCTION_SUCCEEDED :
-					      VIRTIO_SCSI_S_FUNCTION_COMPLETE;
+		tag = action == VHOST_SCSI_TMF_QUERY_TASK ? &r->tag : NULL;
+		if (vhost_scsi_visit(vs, tpg, false, r->lun, tag, NULL, NULL))
+			tmf->response = VIRTIO_SCSI_S_FUNCTION_SUCCEEDED;
+		else
+			tmf->response = VIRTIO_SCSI_S_FUNCTION_COMPLETE;
 		break;
 	case VHOST_SCSI_TMF_NOP:
 		tmf->response = VIRTIO_SCSI_S_FUNCTION_COMPLETE;
@@ -306,6 +308,7 @@ static void vhost_scsi_ctl_tmf(struct vhost_virtqueue *vq,
 	}
 	vhost_scsi_parse_tmf_req(buf, vhost_is_little_endian(vq), &r);
 	tpg = r.lun_ok ? ep->tpgs[r.target] : NULL;
+	/* Pairs with the release in vhost_scsi_make_nexus(). */
 	if (!tpg || !smp_load_acquire(&tpg->se_sess)) {
 		resp = VIRTIO_SCSI_S_BAD_TARGET;
 		goto answer;

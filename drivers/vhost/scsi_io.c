@@ -219,6 +219,7 @@ vhost_scsi_parse_req(struct vhost_scsi_vq *svq,
 	req->data_in = iov_iter_count(&req->in) - VHOST_SCSI_CMD_RESP_SIZE;
 
 	req->tpg = req->hdr.lun_ok ? ep->tpgs[req->hdr.target] : NULL;
+	/* Pairs with the release in vhost_scsi_make_nexus(). */
 	req->se_sess = req->tpg ? smp_load_acquire(&req->tpg->se_sess) : NULL;
 	if (!req->se_sess) {
 		vhost_scsi_count(bad_target);
@@ -383,10 +384,10 @@ static void vhost_scsi_submit(struct vhost_scsi_cmd *cmd,
 	int dir = req->data_in ? DMA_FROM_DEVICE :
 		  req->data_out ? DMA_TO_DEVICE : DMA_NONE;
 
-	BUILD_BUG_ON(VHOST_SCSI_SAM_SIMPLE_TAG != TCM_SIMPLE_TAG ||
-		     VHOST_SCSI_SAM_HEAD_TAG != TCM_HEAD_TAG ||
-		     VHOST_SCSI_SAM_ORDERED_TAG != TCM_ORDERED_TAG ||
-		     VHOST_SCSI_SAM_ACA_TAG != TCM_ACA_TAG);
+	BUILD_BUG_ON(VHOST_SCSI_SAM_SIMPLE_TAG != TCM_SIMPLE_TAG);
+	BUILD_BUG_ON(VHOST_SCSI_SAM_HEAD_TAG != TCM_HEAD_TAG);
+	BUILD_BUG_ON(VHOST_SCSI_SAM_ORDERED_TAG != TCM_ORDERED_TAG);
+	BUILD_BUG_ON(VHOST_SCSI_SAM_ACA_TAG != TCM_ACA_TAG);
 	memset(se_cmd, 0, sizeof(*se_cmd));
 	se_cmd->tag = req->hdr.tag;
 	cmd->data_len = len;
