@@ -14,8 +14,8 @@ DEPS := linux-image-amd64 linux-headers-amd64 linux-source-6.1 \
 	cpio kmod fio sg3-utils lsscsi e2fsprogs make gcc libc6-dev xz-utils \
 	perl libubsan1 libasan8 dmsetup sparse
 
-.PHONY: all module deps check-deps unit check checkpatch sparse demo clean \
-	tools
+.PHONY: all module deps check-deps unit check checkpatch sparse demo bench \
+	clean tools
 
 all: module tools
 
@@ -64,6 +64,11 @@ check: check-deps
 demo: check-deps
 	@$(MAKE) --no-print-directory module tools
 	tools/demo/demo
+
+# Ours vs Debian's vhost_scsi.ko, side by side in one VM (not part of check).
+bench: check-deps
+	@$(MAKE) --no-print-directory module tools
+	tools/testing/e2e/run-e2e bench
 
 $(BUILD)/checkpatch/scripts/checkpatch.pl:
 	scripts/kernel-env.sh checkpatch $(BUILD)/checkpatch

@@ -191,7 +191,13 @@ static int vhost_scsi_set_endpoint(struct vhost_scsi *vs,
 	int i, ret;
 
 	lockdep_assert_held(&vs->dev.mutex);
-	if (t->abi_version != VHOST_SCSI_ABI_VERSION || t->reserved)
+	/*
+	 * QEMU zeroes the structure and never fills abi_version in, so 0 must
+	 * work; it means what 1 means, every TPG of the WWPN.  Versions we
+	 * do not know are refused.
+	 */
+	if (t->abi_version < 0 || t->abi_version > VHOST_SCSI_ABI_VERSION ||
+	    t->reserved)
 		return -EINVAL;
 	if (strnlen(t->vhost_wwpn, sizeof(t->vhost_wwpn)) >=
 	    sizeof(t->vhost_wwpn))
@@ -268,13 +274,15 @@ static int vhost_scsi_clear_endpoint(struct vhost_scsi *vs,
 	vhost_scsi_set_backends(vs, NULL);
 	vhost_dev_flush(&vs->dev);
 	wait_event(vs->drain_wq, vhost_scsi_drained(vs));
-	vhost_dev_flush(&vs->dev);
-	vhost_scsi_free_pools(vs);
-	vhost_scsi_evt_flush(vs);
 
+	/* No more events after this; the flush then runs the last work. */
 	mutex_lock(&vhost_scsi_mutex);
 	vhost_scsi_unbind_tpgs(ep);
 	mutex_unlock(&vhost_scsi_mutex);
+	vhost_dev_flush(&vs->dev);
+
+	vhost_scsi_free_pools(vs);
+	vhost_scsi_evt_flush(vs);
 	vs->ep = NULL;
 	kfree(ep);
 	return 0;
