@@ -1,0 +1,44 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# outer.sh - runs in the outer VM (tools/testing/vm/vm-run): configures a
+# vhost target with targetcli, boots a nested guest on it with an
+# unmodified QEMU (tools/testing/vm/guest-run) and runs guest.sh there,
+# then tears the target down.  The guest's case lines are printed as they
+# are; a guest that never booted (after guest-run's retries) is one FAIL.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+WWPN=naa.5001405000000e2e
+RD_MB=${E2E_RD_MB:-128}
+FIO_MB=${E2E_FIO_MB:-128}
+log=${VM_OUT:-/tmp}/e2e-guest-${VHOST_SCSI_MODULE:-ours}.log
+
+tcli() { targetcli "$@" >/dev/null; }
+
+setup() {
+	tcli /backstores/ramdisk create rd0 "${RD_MB}M" &&
+	tcli /backstores/fileio create fio0 /tmp/e2e-fio0.img "${FIO_MB}M" &&
+	tcli /vhost create $WWPN &&
+	tcli /vhost/$WWPN/tpg1/luns create /backstores/ramdisk/rd0 &&
+	tcli /vhost/$WWPN/tpg1/luns create /backstores/fileio/fio0
+}
+
+if ! setup; then
+	echo "FAIL: guest_target_setup: targetcli setup to succeed"
+	exit 1
+fi
+rc=0
+"$here/../vm/guest-run" -q --wwpn $WWPN --num-queues 2 --log "$log" \
+	-e E2E_RD_MB="$RD_MB" -e E2E_FIO_MB="$FIO_MB" \
+	-e E2E_BENCH="${E2E_BENCH:-0}" -e E2E_BENCH_SECS="${E2E_BENCH_SECS:-20}" \
+	-- "$here/guest.sh" || rc=$?
+tr -d '\r' <"$log" | grep -E '^(PASS|FAIL|SKIP|BENCH): '
+case $rc in
+0|1) ;;
+2) echo "FAIL: guest_dmesg_clean: the guest's kernel log shows a bug or warning (see $log)" ;;
+*) echo "FAIL: guest_boot: guest-run status $rc (see $log)" ;;
+esac
+targetcli clearconfig confirm=True >/dev/null
+rm -f /tmp/e2e-fio0.img
+exit $rc
