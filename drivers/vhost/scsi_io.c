@@ -538,6 +538,12 @@ static u32 vhost_scsi_send_resp(struct vhost_scsi_cmd *cmd)
 	return sizeof(buf) + (cmd->data_in ? moved : 0);
 }
 
+/*
+ * The worker's side of completion: responses for everything on the done
+ * list, their descriptors returned with one used-ring update and one
+ * signal for the batch.  vq->heads holds the batch (the vhost core sized
+ * it to the iov limit, UIO_MAXIOV entries).
+ */
 void vhost_scsi_complete_work(struct vhost_work *work)
 {
 	struct vhost_scsi_vq *svq = container_of(work, struct vhost_scsi_vq,
@@ -545,6 +551,7 @@ void vhost_scsi_complete_work(struct vhost_work *work)
 	struct vhost_virtqueue *vq = &svq->vq;
 	struct vhost_scsi_cmd *cmd, *next;
 	struct llist_node *list;
+	unsigned int n = 0;
 
 	list = llist_del_all(&svq->done);
 	if (!list)
@@ -552,12 +559,19 @@ void vhost_scsi_complete_work(struct vhost_work *work)
 	list = llist_reverse_order(list);
 	mutex_lock(&vq->mutex);
 	llist_for_each_entry_safe(cmd, next, list, node) {
-		vhost_add_used(vq, cmd->head, vhost_scsi_send_resp(cmd));
+		vq->heads[n].id = cpu_to_vhost32(vq, cmd->head);
+		vq->heads[n].len = cpu_to_vhost32(vq, vhost_scsi_send_resp(cmd));
+		if (++n == UIO_MAXIOV) {
+			vhost_add_used_n(vq, vq->heads, n);
+			n = 0;
+		}
 		vhost_scsi_put_sgl(cmd->sgl, cmd->sgl_count, cmd->data_in);
 		vhost_scsi_put_sgl(cmd->prot_sgl, cmd->prot_count,
 				   cmd->data_in);
 		vhost_scsi_cmd_put(cmd);
 	}
+	if (n)
+		vhost_add_used_n(vq, vq->heads, n);
 	vhost_signal(&svq->vs->dev, vq);
 	mutex_unlock(&vq->mutex);
 }
