@@ -32,13 +32,21 @@ void vscsi_lun_encode(uint8_t lun[8], uint8_t target, uint16_t lun_id)
 }
 
 /* Serialize the request header; returns its full (untruncated) size. */
+/*
+ * virtio_scsi_cmd_req, or virtio_scsi_cmd_req_pi once T10_PI is acked:
+ * pi_bytesout and pi_bytesin sit between crn and the CDB.
+ */
 static size_t build_header(const struct vscsi_dev *dev,
 			   const struct vscsi_cmd *cmd, uint8_t *hdr)
 {
+	bool pi = vscsi_has_feature(dev, VIRTIO_SCSI_F_T10_PI);
+	size_t fixed = VSCSI_REQ_FIXED_SIZE + (pi ? 8 : 0);
 	uint64_t tag = htole64(cmd->tag);
+	uint32_t pi_out = htole32(cmd->pi_bytesout);
+	uint32_t pi_in = htole32(cmd->pi_bytesin);
 	size_t cdb_len = cmd->cdb_len;
 
-	memset(hdr, 0, VSCSI_REQ_FIXED_SIZE + dev->cdb_size);
+	memset(hdr, 0, fixed + dev->cdb_size);
 	if (cmd->raw_lun)
 		memcpy(hdr, cmd->lun_bytes, 8);
 	else
@@ -46,11 +54,15 @@ static size_t build_header(const struct vscsi_dev *dev,
 	memcpy(hdr + 8, &tag, 8);
 	hdr[16] = cmd->task_attr;
 	/* prio and crn stay zero, as the spec asks. */
+	if (pi) {
+		memcpy(hdr + 19, &pi_out, 4);
+		memcpy(hdr + 23, &pi_in, 4);
+	}
 	if (cdb_len > dev->cdb_size)
 		cdb_len = dev->cdb_size;
 	if (cmd->cdb)
-		memcpy(hdr + VSCSI_REQ_FIXED_SIZE, cmd->cdb, cdb_len);
-	return VSCSI_REQ_FIXED_SIZE + dev->cdb_size;
+		memcpy(hdr + fixed, cmd->cdb, cdb_len);
+	return fixed + dev->cdb_size;
 }
 
 /* Append cut points of @split for a stream of @len bytes whose first
@@ -130,7 +142,7 @@ static void req_free_buffers(struct vscsi_dev *dev, struct vscsi_req *req)
 static int req_fill(struct vscsi_dev *dev, struct vscsi_req *req)
 {
 	const struct vscsi_cmd *cmd = &req->cmd;
-	uint8_t hdr[VSCSI_REQ_FIXED_SIZE + 256];
+	uint8_t hdr[VSCSI_REQ_FIXED_SIZE + 8 + 256];
 	size_t full;
 	uint8_t *p;
 	int ret;
@@ -257,6 +269,19 @@ int vscsi_req_wait(struct vscsi_dev *dev, struct vscsi_req *req,
 	return 0;
 }
 
+bool vscsi_req_poll(struct vscsi_dev *dev, struct vscsi_req *req)
+{
+	if (!req->submitted)
+		return false;
+	if (!req->completed) {
+		vscsi_vq_reap(req->vq);
+		if (!req->vq->slots[req->head].done)
+			return false;
+		vscsi_req_finish(dev, req);
+	}
+	return true;
+}
+
 void vscsi_req_abandon(struct vscsi_req *req)
 {
 	/* Descriptors and buffers stay owned by the device forever. */
@@ -295,51 +320,136 @@ int vscsi_cmd_run(struct vscsi_dev *dev, const struct vscsi_cmd *cmd,
 /* ------------------------------------------------------------------ */
 /* Control queue                                                       */
 
-/* Send @out, receive @in_len bytes into @in; one descriptor each way. */
-static int ctl_run(struct vscsi_dev *dev, const void *out, uint32_t out_len,
-		   void *in, uint32_t in_len, int timeout_ms)
+static uint64_t ctl_alloc_len(const struct vscsi_ctl *ctl)
+{
+	return ctl->out_len + ctl->in_len + VSCSI_CTL_SLACK;
+}
+
+int vscsi_ctl_submit(struct vscsi_dev *dev, struct vscsi_ctl *ctl,
+		     const void *out, uint32_t out_len, uint32_t in_len)
 {
 	struct vscsi_vq *vq = &dev->vqs[VSCSI_VQ_CTL];
 	struct vscsi_seg segs[2];
-	uint64_t gpa, len = out_len + in_len;
-	int head, ret;
+	int head;
 
-	gpa = vscsi_mem_alloc(&dev->mem, len, 8);
-	if (!gpa)
+	if (!out_len || !in_len || in_len > VSCSI_CTL_MAX_IN)
+		return -EINVAL;
+	memset(ctl, 0, sizeof(*ctl));
+	ctl->vq = vq;
+	ctl->out_len = out_len;
+	ctl->in_len = in_len;
+	ctl->gpa = vscsi_mem_alloc(&dev->mem, ctl_alloc_len(ctl), 8);
+	if (!ctl->gpa)
 		return -ENOMEM;
-	memcpy(vscsi_mem_ptr(&dev->mem, gpa, out_len), out, out_len);
-	memset(vscsi_mem_ptr(&dev->mem, gpa + out_len, in_len), RESP_POISON,
-	       in_len);
-	segs[0] = (struct vscsi_seg){ gpa, out_len, false };
-	segs[1] = (struct vscsi_seg){ gpa + out_len, in_len, true };
-	head = vscsi_vq_add(vq, segs, 2, false, NULL);
+	memcpy(vscsi_mem_ptr(&dev->mem, ctl->gpa, out_len), out, out_len);
+	memset(vscsi_mem_ptr(&dev->mem, ctl->gpa + out_len,
+			     in_len + VSCSI_CTL_SLACK), RESP_POISON,
+	       in_len + VSCSI_CTL_SLACK);
+	/* One descriptor each way, the layout every driver uses. */
+	segs[0] = (struct vscsi_seg){ ctl->gpa, out_len, false };
+	segs[1] = (struct vscsi_seg){ ctl->gpa + out_len, in_len, true };
+	head = vscsi_vq_add(vq, segs, 2, false, ctl);
 	if (head < 0) {
-		vscsi_mem_free(&dev->mem, gpa, len);
+		vscsi_mem_free(&dev->mem, ctl->gpa, ctl_alloc_len(ctl));
 		return head;
 	}
-	ret = vscsi_vq_kick(vq);
-	if (!ret)
-		ret = vscsi_vq_wait(vq, head, timeout_ms ? timeout_ms :
-				    VSCSI_DEFAULT_TIMEOUT_MS);
+	ctl->head = head;
+	ctl->submitted = true;
+	return vscsi_vq_kick(vq);
+}
+
+static void ctl_finish(struct vscsi_dev *dev, struct vscsi_ctl *ctl)
+{
+	uint64_t in_gpa = ctl->gpa + ctl->out_len;
+	const uint8_t *in = vscsi_mem_ptr(&dev->mem, in_gpa,
+					  ctl->in_len + VSCSI_CTL_SLACK);
+	unsigned int i;
+
+	vscsi_vq_collect(ctl->vq, ctl->head, &ctl->used_len);
+	memcpy(ctl->in, in, ctl->in_len);
+	for (i = 0; i < VSCSI_CTL_SLACK; i++)
+		if (in[ctl->in_len + i] != RESP_POISON)
+			ctl->overrun++;
+	vscsi_mem_free(&dev->mem, ctl->gpa, ctl_alloc_len(ctl));
+	ctl->completed = true;
+}
+
+int vscsi_ctl_wait(struct vscsi_dev *dev, struct vscsi_ctl *ctl,
+		   int timeout_ms)
+{
+	int ret;
+
+	if (!ctl->submitted)
+		return -EINVAL;
+	if (ctl->completed)
+		return 0;
+	ret = vscsi_vq_wait(ctl->vq, ctl->head, timeout_ms ? timeout_ms :
+			    VSCSI_DEFAULT_TIMEOUT_MS);
 	if (ret)
-		return ret;	/* leaked: the device still owns it */
-	vscsi_vq_collect(vq, head, NULL);
-	memcpy(in, vscsi_mem_ptr(&dev->mem, gpa + out_len, in_len), in_len);
-	vscsi_mem_free(&dev->mem, gpa, len);
+		return ret;	/* still the device's: wait again or leak */
+	ctl_finish(dev, ctl);
 	return 0;
+}
+
+bool vscsi_ctl_poll(struct vscsi_dev *dev, struct vscsi_ctl *ctl)
+{
+	if (!ctl->submitted)
+		return false;
+	if (!ctl->completed) {
+		vscsi_vq_reap(ctl->vq);
+		if (!ctl->vq->slots[ctl->head].done)
+			return false;
+		ctl_finish(dev, ctl);
+	}
+	return true;
+}
+
+/* Send @out, receive @in_len bytes into @in, synchronously. */
+static int ctl_run(struct vscsi_dev *dev, const void *out, uint32_t out_len,
+		   void *in, uint32_t in_len, int timeout_ms)
+{
+	struct vscsi_ctl ctl;
+	int ret;
+
+	ret = vscsi_ctl_submit(dev, &ctl, out, out_len, in_len);
+	if (!ret)
+		ret = vscsi_ctl_wait(dev, &ctl, timeout_ms);
+	if (ret)
+		return ret;
+	memcpy(in, ctl.in, in_len);
+	return 0;
+}
+
+void vscsi_tmf_req_init(struct virtio_scsi_ctrl_tmf_req *req,
+			uint32_t subtype, uint8_t target, uint16_t lun,
+			uint64_t tag)
+{
+	memset(req, 0, sizeof(*req));
+	req->type = htole32(VIRTIO_SCSI_T_TMF);
+	req->subtype = htole32(subtype);
+	vscsi_lun_encode(req->lun, target, lun);
+	req->tag = htole64(tag);
+}
+
+int vscsi_tmf_submit(struct vscsi_dev *dev, struct vscsi_ctl *ctl,
+		     uint32_t subtype, uint8_t target, uint16_t lun,
+		     uint64_t tag)
+{
+	struct virtio_scsi_ctrl_tmf_req req;
+
+	vscsi_tmf_req_init(&req, subtype, target, lun, tag);
+	return vscsi_ctl_submit(dev, ctl, &req, sizeof(req),
+				sizeof(struct virtio_scsi_ctrl_tmf_resp));
 }
 
 int vscsi_tmf(struct vscsi_dev *dev, uint32_t subtype, uint8_t target,
 	      uint16_t lun, uint64_t tag, uint8_t *response, int timeout_ms)
 {
-	struct virtio_scsi_ctrl_tmf_req req = { 0 };
+	struct virtio_scsi_ctrl_tmf_req req;
 	struct virtio_scsi_ctrl_tmf_resp resp;
 	int ret;
 
-	req.type = htole32(VIRTIO_SCSI_T_TMF);
-	req.subtype = htole32(subtype);
-	vscsi_lun_encode(req.lun, target, lun);
-	req.tag = htole64(tag);
+	vscsi_tmf_req_init(&req, subtype, target, lun, tag);
 	ret = ctl_run(dev, &req, sizeof(req), &resp, sizeof(resp), timeout_ms);
 	if (!ret)
 		*response = resp.response;

@@ -268,7 +268,9 @@ struct vscsi_cmd {
 	void *data_in;
 	uint32_t data_in_len;
 	const struct vscsi_split *split;	/* NULL: natural */
-	uint32_t hdr_len;		/* 0: 19 + cdb_size; less = truncated */
+	uint32_t pi_bytesout;		/* with T10_PI acked: PI bytes leading */
+	uint32_t pi_bytesin;		/* data-out / data-in */
+	uint32_t hdr_len;		/* 0: the whole header; less = truncated */
 	uint32_t resp_len;		/* 0: full response; less = truncated */
 	int timeout_ms;			/* 0: VSCSI_DEFAULT_TIMEOUT_MS */
 };
@@ -306,6 +308,11 @@ int vscsi_req_wait(struct vscsi_dev *dev, struct vscsi_req *req,
 		   int timeout_ms);
 /* Parse a returned chain found by vscsi_vq_wait_any() (owner == req). */
 void vscsi_req_finish(struct vscsi_dev *dev, struct vscsi_req *req);
+/*
+ * Collect @req without blocking: reap its queue and, if the device has
+ * returned it, finish it.  Return: true once @req is complete.
+ */
+bool vscsi_req_poll(struct vscsi_dev *dev, struct vscsi_req *req);
 /* Give up on a request the device never returned (memory stays leaked). */
 void vscsi_req_abandon(struct vscsi_req *req);
 /* Submit on request queue 0 and wait: 0, -ETIMEDOUT, or -errno. */
@@ -314,6 +321,46 @@ int vscsi_cmd_run(struct vscsi_dev *dev, const struct vscsi_cmd *cmd,
 int vscsi_cmd_run_on(struct vscsi_dev *dev, struct vscsi_vq *vq,
 		     const struct vscsi_cmd *cmd, struct vscsi_result *res);
 
+/*
+ * One control-queue request in flight: @out_len readable bytes the caller
+ * built, then @in_len writable bytes poisoned with 0xff, one descriptor
+ * each, then VSCSI_CTL_SLACK poisoned bytes no descriptor covers.  The
+ * caller owns the storage; after a wait or poll reports it complete, @in
+ * holds what the device left in the writable part and @overrun how many
+ * slack bytes it changed (a device writing past the buffer it was given).
+ */
+#define VSCSI_CTL_MAX_IN	64
+#define VSCSI_CTL_SLACK		256
+
+struct vscsi_ctl {
+	struct vscsi_vq *vq;
+	uint16_t head;
+	bool submitted;
+	bool completed;
+	uint64_t gpa;
+	uint32_t out_len;
+	uint32_t in_len;
+	uint32_t used_len;		/* used->len the device reported */
+	uint32_t overrun;		/* slack bytes the device changed */
+	uint8_t in[VSCSI_CTL_MAX_IN];
+};
+
+/* Publish and kick; any bytes at all, for malformed requests too. */
+int vscsi_ctl_submit(struct vscsi_dev *dev, struct vscsi_ctl *ctl,
+		     const void *out, uint32_t out_len, uint32_t in_len);
+/* 0, or -ETIMEDOUT with @ctl still the device's (wait again or leak). */
+int vscsi_ctl_wait(struct vscsi_dev *dev, struct vscsi_ctl *ctl,
+		   int timeout_ms);
+/* Like vscsi_req_poll(), for a control request. */
+bool vscsi_ctl_poll(struct vscsi_dev *dev, struct vscsi_ctl *ctl);
+void vscsi_tmf_req_init(struct virtio_scsi_ctrl_tmf_req *req,
+			uint32_t subtype, uint8_t target, uint16_t lun,
+			uint64_t tag);
+/* Send a TMF without waiting; the response is ctl->in[0]. */
+int vscsi_tmf_submit(struct vscsi_dev *dev, struct vscsi_ctl *ctl,
+		     uint32_t subtype, uint8_t target, uint16_t lun,
+		     uint64_t tag);
+/* Send a TMF and wait for its one-byte response. */
 int vscsi_tmf(struct vscsi_dev *dev, uint32_t subtype, uint8_t target,
 	      uint16_t lun, uint64_t tag, uint8_t *response, int timeout_ms);
 int vscsi_an(struct vscsi_dev *dev, uint32_t type, uint8_t target,

@@ -1,11 +1,17 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# run-tests.sh - set up the LIO targets, run vscsi-test, tear down.
-# Meant to run inside the VM rig as root, e.g.
+# run-tests.sh - set up the LIO targets, run vscsi-test, then tear the
+# targets down through teardown-cycle.sh, which repeats that teardown
+# after more event-queue and TMF activity and reloads vhost_scsi in
+# between.  Meant to run inside the VM rig as root, e.g.
 #   tools/testing/vm/vm-run --stock -- tools/testing/vhost-scsi/run-tests.sh
-# Arguments are passed to vscsi-test (case globs).  The exit status is
-# vscsi-test's.
+# Arguments are passed to vscsi-test (case globs); with arguments, or with
+# VSCSI_TEARDOWN_CYCLES=0, the targets are simply torn down instead.  The
+# exit status is 1 if anything failed.
+#
+# The teardown comes last because it is the sequence most likely to crash
+# a module (Debian's does): by then every other case has reported.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,8 +21,14 @@ if ! eval "$("$here/setup-targets.sh")"; then
 	"$here/teardown-targets.sh"
 	exit 1
 fi
-export VSCSI_WWPN VSCSI_LUNS
-"$here/vscsi-test" "$@"
+export VSCSI_WWPN VSCSI_LUNS VSCSI_SLOW_LUN VSCSI_SLOW_MS \
+	VSCSI_HOTPLUG_BACKSTORE
+# teardown_* is teardown-cycle.sh's client step, not a case of its own.
+"$here/vscsi-test" -x 'teardown_*' "$@"
 status=$?
-"$here/teardown-targets.sh"
+if [ $# = 0 ] && [ "${VSCSI_TEARDOWN_CYCLES:-3}" != 0 ]; then
+	"$here/teardown-cycle.sh" --targets-up || status=1
+else
+	"$here/teardown-targets.sh"
+fi
 exit $status

@@ -11,5 +11,10 @@ FIO_DIR=${VSCSI_FIO_DIR:-/tmp}
 targetcli /vhost delete "$WWPN" >/dev/null 2>&1
 targetcli /backstores/ramdisk delete rd0 >/dev/null 2>&1
 targetcli /backstores/fileio delete fio0 >/dev/null 2>&1
+targetcli /backstores/block delete slow0 >/dev/null 2>&1
 rm -f "$FIO_DIR/fio0.img"
+if [ -b /dev/mapper/slow ]; then
+	dmsetup remove slow >/dev/null 2>&1
+	modprobe -r brd 2>/dev/null
+fi
 exit 0

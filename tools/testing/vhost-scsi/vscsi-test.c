@@ -3,8 +3,9 @@
  * vscsi-test - named test cases for /dev/vhost-scsi, driven through
  * libvhost-scsi.
  *
- * usage: vscsi-test [-l] [GLOB...]
+ * usage: vscsi-test [-l] [-x GLOB]... [GLOB...]
  *   -l      list case names and exit
+ *   -x GLOB leave out cases whose name matches the shell glob (repeatable)
  *   GLOB    run only cases whose name matches one of the shell globs
  *
  * Output (parsed by other tooling, keep it exact):
@@ -25,12 +26,18 @@
  *   VSCSI_MISSING_TARGET a target id with no TPG (7)
  *   VSCSI_DROP_MS        how long to wait before calling a request
  *                        dropped (2000)
+ *   VSCSI_SLOW_LUN       a LUN whose reads take VSCSI_SLOW_MS (2000) ms
+ *                        (dm-delay); unset: in-flight TMF cases skip
+ *   VSCSI_HOTPLUG_BACKSTORE  configfs directory of a backstore the event
+ *                        cases link as extra LUNs; unset: they skip
+ *   VSCSI_HOTPLUG_LUN    first of the LUN numbers they use (20)
  */
 #include <errno.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vscsi-test.h"
@@ -93,6 +100,14 @@ const char *err_name(int err)
 	return buf;
 }
 
+long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* ------------------------------------------------------------------ */
 /* Configuration                                                       */
 
@@ -138,6 +153,12 @@ static void config_load(struct tconfig *cfg)
 	cfg->missing_lun = env_ul("VSCSI_MISSING_LUN", 7);
 	cfg->missing_target = env_ul("VSCSI_MISSING_TARGET", 7);
 	cfg->drop_ms = env_ul("VSCSI_DROP_MS", 2000);
+	v = getenv("VSCSI_SLOW_LUN");
+	cfg->slow_lun = v && *v ? (int)strtoul(v, NULL, 0) : -1;
+	cfg->slow_ms = env_ul("VSCSI_SLOW_MS", 2000);
+	v = getenv("VSCSI_HOTPLUG_BACKSTORE");
+	cfg->hotplug_backstore = v && *v ? v : NULL;
+	cfg->hotplug_lun = env_ul("VSCSI_HOTPLUG_LUN", 20);
 }
 
 /* ------------------------------------------------------------------ */
@@ -351,17 +372,29 @@ out:
 /* Harness                                                             */
 
 static const struct tcase *const suites[] = {
-	ioctl_cases, io_cases, bad_cases,
+	ioctl_cases, io_cases, more_cases, bad_cases, tmf_cases, evt_cases,
 };
 
-static bool selected(const char *name, int nglobs, char **globs)
+#define MAX_EXCLUDES 16
+
+struct selection {
+	int nglobs;
+	char **globs;
+	int nexcludes;
+	const char *excludes[MAX_EXCLUDES];
+};
+
+static bool selected(const struct selection *sel, const char *name)
 {
 	int i;
 
-	if (!nglobs)
+	for (i = 0; i < sel->nexcludes; i++)
+		if (!fnmatch(sel->excludes[i], name, 0))
+			return false;
+	if (!sel->nglobs)
 		return true;
-	for (i = 0; i < nglobs; i++)
-		if (!fnmatch(globs[i], name, 0))
+	for (i = 0; i < sel->nglobs; i++)
+		if (!fnmatch(sel->globs[i], name, 0))
 			return true;
 	return false;
 }
@@ -392,20 +425,37 @@ static int run_case(const struct tconfig *cfg, const struct tcase *c)
 int main(int argc, char **argv)
 {
 	unsigned int counts[3] = { 0 }, s;
+	struct selection sel = { 0 };
 	const struct tcase *c;
 	struct tconfig cfg;
 	bool list = false;
-	int first = 1;
+	int opt;
 
-	if (argc > 1 && !strcmp(argv[1], "-l")) {
-		list = true;
-		first = 2;
+	while ((opt = getopt(argc, argv, "lx:")) != -1) {
+		switch (opt) {
+		case 'l':
+			list = true;
+			break;
+		case 'x':
+			if (sel.nexcludes == MAX_EXCLUDES) {
+				fprintf(stderr, "vscsi-test: too many -x\n");
+				return 2;
+			}
+			sel.excludes[sel.nexcludes++] = optarg;
+			break;
+		default:
+			fprintf(stderr, "usage: vscsi-test [-l] [-x GLOB]... "
+				"[GLOB...]\n");
+			return 2;
+		}
 	}
+	sel.nglobs = argc - optind;
+	sel.globs = argv + optind;
 	config_load(&cfg);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (s = 0; s < sizeof(suites) / sizeof(suites[0]); s++) {
 		for (c = suites[s]; c->name; c++) {
-			if (!selected(c->name, argc - first, argv + first))
+			if (!selected(&sel, c->name))
 				continue;
 			if (list)
 				puts(c->name);

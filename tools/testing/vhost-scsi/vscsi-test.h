@@ -25,6 +25,10 @@ struct tconfig {
 	unsigned int missing_lun;	/* VSCSI_MISSING_LUN */
 	unsigned int missing_target;	/* VSCSI_MISSING_TARGET */
 	int drop_ms;			/* how long "no answer" is waited for */
+	int slow_lun;			/* VSCSI_SLOW_LUN, -1: none */
+	unsigned int slow_ms;		/* VSCSI_SLOW_MS: its added latency */
+	const char *hotplug_backstore;	/* VSCSI_HOTPLUG_BACKSTORE or NULL */
+	unsigned int hotplug_lun;	/* VSCSI_HOTPLUG_LUN: first free LUN */
 };
 
 struct tctx {
@@ -42,6 +46,9 @@ struct tcase {
 extern const struct tcase ioctl_cases[];
 extern const struct tcase io_cases[];
 extern const struct tcase bad_cases[];
+extern const struct tcase tmf_cases[];
+extern const struct tcase evt_cases[];
+extern const struct tcase more_cases[];
 
 int tfail(struct tctx *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -67,5 +74,16 @@ int write_read_verify(struct tctx *t, struct vscsi_vq *vq, uint64_t lba,
 		      const struct vscsi_split *rd, unsigned int seed);
 void fill_pattern(uint8_t *buf, size_t len, uint64_t lba, unsigned int seed);
 const char *err_name(int err);
+/* Milliseconds on CLOCK_MONOTONIC. */
+long long now_ms(void);
+
+/*
+ * LIO configfs, as an admin changes it under a bound endpoint (lio.c):
+ * link the hotplug backstore as LUN @lun of the tested TPG, unlink it.
+ * Return 0 or -errno.
+ */
+int lio_lun_link(const struct tconfig *cfg, unsigned int lun);
+int lio_lun_unlink(const struct tconfig *cfg, unsigned int lun);
+int fix_need_hotplug(struct tctx *t);
 
 #endif /* VSCSI_TEST_H */

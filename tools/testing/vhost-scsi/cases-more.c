@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * More data-path cases: requests that need both directions, the most
+ * segments one request may carry, and the response written across many
+ * descriptors while the data moves.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "vscsi-test.h"
+
+/* Data-out and data-in together without VIRTIO_SCSI_F_INOUT: S_FAILURE. */
+static int inout_rejected_without_feature(struct tctx *t)
+{
+	uint8_t out[512], in[512], cdb[16];
+	struct vscsi_result res;
+	struct vscsi_cmd cmd;
+	int ret = fix_attach(t, NULL);
+
+	if (ret)
+		return ret;
+	memset(out, 0x5a, sizeof(out));
+	cmd_init(t, &cmd, lun0(t));
+	cmd.cdb = cdb;
+	cmd.cdb_len = scsi_cdb_write10(cdb, 0, 1);
+	cmd.data_out = out;
+	cmd.data_out_len = sizeof(out);
+	cmd.data_in = in;
+	cmd.data_in_len = sizeof(in);
+	ret = vscsi_cmd_run(t->dev, &cmd, &res);
+	if (ret)
+		return tfail(t, "expected the request answered, got %s",
+			     err_name(ret));
+	if (res.response != VIRTIO_SCSI_S_FAILURE)
+		return tfail(t, "expected response FAILURE(%u), got %s(%u)",
+			     VIRTIO_SCSI_S_FAILURE,
+			     vscsi_response_name(res.response), res.response);
+	return run_tur(t, vscsi_req_vq(t->dev, 0), "TUR after the rejection");
+}
+
+/*
+ * Write then read @bytes at LBA 2048 with @sp for both, through the queue
+ * of @opts, and compare.
+ */
+static int rw_split(struct tctx *t, uint32_t bytes,
+		    const struct vscsi_split *sp)
+{
+	uint8_t *out = malloc(bytes), *in = malloc(bytes), cdb[16];
+	struct vscsi_result res;
+	struct vscsi_cmd cmd;
+	int ret = T_PASS;
+
+	if (!out || !in) {
+		ret = tfail(t, "expected %u bytes of test memory", bytes);
+		goto out;
+	}
+	fill_pattern(out, bytes, 2048, 77);
+	memset(in, 0, bytes);
+	cmd_init(t, &cmd, lun0(t));
+	cmd.cdb = cdb;
+	cmd.cdb_len = scsi_cdb_write16(cdb, 2048, bytes / 512);
+	cmd.data_out = out;
+	cmd.data_out_len = bytes;
+	cmd.split = sp;
+	ret = vscsi_cmd_run(t->dev, &cmd, &res);
+	if (ret || (ret = expect_good(t, "WRITE(16)", &res)))
+		goto out;
+	cmd_init(t, &cmd, lun0(t));
+	cmd.cdb = cdb;
+	cmd.cdb_len = scsi_cdb_read16(cdb, 2048, bytes / 512);
+	cmd.data_in = in;
+	cmd.data_in_len = bytes;
+	cmd.split = sp;
+	ret = vscsi_cmd_run(t->dev, &cmd, &res);
+	if (ret || (ret = expect_good(t, "READ(16)", &res)))
+		goto out;
+	if (res.resid)
+		ret = tfail(t, "expected resid 0, got %u", res.resid);
+	else if (memcmp(out, in, bytes))
+		ret = tfail(t, "expected the data read back unchanged, got different bytes");
+out:
+	free(out);
+	free(in);
+	return ret < 0 ? tfail(t, "expected the request answered, got %s",
+			       err_name(ret)) : ret;
+}
+
+/* 4 MiB as 1024 descriptors of 4 KiB in one indirect table: vhost's limit. */
+static int rw_max_segments_indirect(struct tctx *t)
+{
+	struct vscsi_opts opts = { .mem_size = 64 << 20 };
+	struct vscsi_split sp = {
+		.mode = VSCSI_SPLIT_EVERY, .every = 4096, .indirect = true,
+	};
+	int ret = fix_attach(t, &opts);
+
+	if (ret)
+		return ret;
+	/* The header and response take a descriptor each, data the rest. */
+	return rw_split(t, (1024 - 2) * 4096, &sp);
+}
+
+/* 1 MiB in 512-byte descriptors: many segments per page, none aligned. */
+static int rw_sector_segments(struct tctx *t)
+{
+	struct vscsi_opts opts = { .mem_size = 64 << 20 };
+	struct vscsi_split sp = {
+		.mode = VSCSI_SPLIT_EVERY, .every = 512, .indirect = true,
+	};
+	int ret = fix_attach(t, &opts);
+
+	if (ret)
+		return ret;
+	return rw_split(t, 256 << 10, &sp);
+}
+
+/* 8 MiB with header and data in one descriptor per direction (ANY_LAYOUT). */
+static int rw_8m_merged_layout(struct tctx *t)
+{
+	struct vscsi_opts opts = { .mem_size = 64 << 20 };
+	struct vscsi_split sp = { .mode = VSCSI_SPLIT_MERGED };
+	int ret = fix_attach(t, &opts);
+
+	if (ret)
+		return ret;
+	if (t->cfg->lun_bytes[0] && t->cfg->lun_bytes[0] < (16u << 20))
+		return tskip(t, "LUN %u is smaller than 16 MiB", lun0(t));
+	return rw_split(t, 8 << 20, &sp);
+}
+
+/* Ack VIRTIO_SCSI_F_T10_PI: requests then carry virtio_scsi_cmd_req_pi. */
+static int attach_pi(struct tctx *t)
+{
+	struct vscsi_opts opts = {
+		.features_given = true,
+		.features = VSCSI_DEFAULT_FEATURES | (1ULL << VIRTIO_SCSI_F_T10_PI),
+	};
+	uint64_t offered;
+	int ret = fix_attach(t, &opts);
+
+	if (ret)
+		return ret;
+	if (vscsi_get_features(t->dev, &offered) ||
+	    !(offered & (1ULL << VIRTIO_SCSI_F_T10_PI)))
+		return tfail(t, "expected VIRTIO_SCSI_F_T10_PI offered");
+	return T_PASS;
+}
+
+/* The _pi header layout with no protection bytes: data moves as usual. */
+static int t10_pi_header_rw(struct tctx *t)
+{
+	int ret = attach_pi(t);
+
+	return ret ? ret : rw_split(t, 64 << 10, NULL);
+}
+
+/* pi_bytesout larger than the data-out buffer: S_FAILURE, device fine. */
+static int t10_pi_bytes_beyond_data_failure(struct tctx *t)
+{
+	uint8_t out[512], cdb[16];
+	struct vscsi_result res;
+	struct vscsi_cmd cmd;
+	int ret = attach_pi(t);
+
+	if (ret)
+		return ret;
+	memset(out, 0, sizeof(out));
+	cmd_init(t, &cmd, lun0(t));
+	cmd.cdb = cdb;
+	cmd.cdb_len = scsi_cdb_write10(cdb, 4096, 1);
+	cmd.data_out = out;
+	cmd.data_out_len = sizeof(out);
+	cmd.pi_bytesout = 4096;
+	ret = vscsi_cmd_run(t->dev, &cmd, &res);
+	if (ret)
+		return tfail(t, "expected the request answered, got %s",
+			     err_name(ret));
+	if (res.response != VIRTIO_SCSI_S_FAILURE)
+		return tfail(t, "expected response FAILURE(%u), got %s(%u)",
+			     VIRTIO_SCSI_S_FAILURE,
+			     vscsi_response_name(res.response), res.response);
+	return run_tur(t, vscsi_req_vq(t->dev, 0), "TUR afterwards");
+}
+
+const struct tcase more_cases[] = {
+	{ "inout_rejected_without_feature", inout_rejected_without_feature },
+	{ "rw_max_segments_indirect", rw_max_segments_indirect },
+	{ "rw_sector_segments", rw_sector_segments },
+	{ "rw_8m_merged_layout", rw_8m_merged_layout },
+	{ "t10_pi_header_rw", t10_pi_header_rw },
+	{ "t10_pi_bytes_beyond_data_failure", t10_pi_bytes_beyond_data_failure },
+	{ NULL, NULL },
+};

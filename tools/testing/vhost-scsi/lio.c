@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * LIO configfs from the admin's side: what "targetcli .../luns create" and
+ * "luns delete" do, without a Python start-up per LUN, so that the event
+ * cases can link and unlink hundreds of LUNs under a bound endpoint.
+ *
+ * A LUN is a directory tpgt_N/lun/lun_L holding one symlink to a backstore
+ * directory under target/core; linking it is what makes the fabric's
+ * port_link callback (and so a hotplug event) happen, removing the symlink
+ * makes port_unlink happen.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vscsi-test.h"
+
+#define CFS_VHOST	"/sys/kernel/config/target/vhost"
+#define PORT_NAME	"vscsi_hotplug"
+
+static int lun_dir(const struct tconfig *cfg, unsigned int lun, char *buf,
+		   size_t len)
+{
+	int n = snprintf(buf, len, CFS_VHOST "/%s/tpgt_%u/lun/lun_%u",
+			 cfg->wwpn, cfg->target, lun);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int lio_lun_link(const struct tconfig *cfg, unsigned int lun)
+{
+	char dir[512], port[600];
+	int ret = lun_dir(cfg, lun, dir, sizeof(dir));
+
+	if (ret)
+		return ret;
+	if (mkdir(dir, 0755))
+		return -errno;
+	snprintf(port, sizeof(port), "%s/" PORT_NAME, dir);
+	if (symlink(cfg->hotplug_backstore, port)) {
+		ret = -errno;
+		rmdir(dir);
+	}
+	return ret;
+}
+
+int lio_lun_unlink(const struct tconfig *cfg, unsigned int lun)
+{
+	char dir[512], port[600];
+	int ret = lun_dir(cfg, lun, dir, sizeof(dir));
+
+	if (ret)
+		return ret;
+	snprintf(port, sizeof(port), "%s/" PORT_NAME, dir);
+	if (unlink(port) && errno != ENOENT)
+		return -errno;
+	return rmdir(dir) ? -errno : 0;
+}
+
+int fix_need_hotplug(struct tctx *t)
+{
+	struct stat st;
+
+	if (!t->cfg->wwpn || !t->cfg->hotplug_backstore)
+		return tskip(t, "VSCSI_WWPN or VSCSI_HOTPLUG_BACKSTORE not set "
+			     "(run setup-targets.sh)");
+	if (stat(t->cfg->hotplug_backstore, &st) || !S_ISDIR(st.st_mode))
+		return tskip(t, "%s is not a configfs backstore directory",
+			     t->cfg->hotplug_backstore);
+	return T_PASS;
+}
