@@ -384,6 +384,7 @@ int vscsi_event_get(struct vscsi_dev *dev, struct vscsi_event *ev,
 
 #define SCSI_STATUS_GOOD		0x00
 #define SCSI_STATUS_CHECK_CONDITION	0x02
+#define SCSI_STATUS_TASK_SET_FULL	0x28
 #define SCSI_SENSE_ILLEGAL_REQUEST	0x05
 #define SCSI_SENSE_UNIT_ATTENTION	0x06
 

@@ -182,11 +182,79 @@ static int t10_pi_bytes_beyond_data_failure(struct tctx *t)
 	return run_tur(t, vscsi_req_vq(t->dev, 0), "TUR afterwards");
 }
 
+#define FULL_RING	512	/* the module's pool stops at 256 commands */
+#define FULL_CMDS	300
+
+/*
+ * More commands in flight than the queue's command pool holds: the excess
+ * is answered at once with SAM status TASK SET FULL (the guest retries),
+ * never dropped, and the rest complete GOOD.  Reads to the dm-delay LUN
+ * keep them all in flight; one indirect descriptor each fits them in the
+ * ring.
+ */
+static int pool_exhausted_task_set_full(struct tctx *t)
+{
+	struct vscsi_opts opts = { .queue_size = FULL_RING,
+				   .mem_size = 64 << 20 };
+	struct vscsi_split sp = { .mode = VSCSI_SPLIT_NATURAL,
+				  .indirect = true };
+	static struct vscsi_req reqs[FULL_CMDS];
+	static uint8_t data[FULL_CMDS][512];
+	unsigned int i, good = 0, full = 0, other = 0;
+	struct vscsi_vq *vq;
+	uint8_t cdb[16];
+	int ret;
+
+	if (t->cfg->slow_lun < 0)
+		return tskip(t, "VSCSI_SLOW_LUN not set (no dm-delay LUN)");
+	ret = fix_attach(t, &opts);
+	if (ret)
+		return ret;
+	vq = vscsi_req_vq(t->dev, 0);
+	scsi_cdb_read10(cdb, 0, 1);
+	for (i = 0; i < FULL_CMDS; i++) {
+		struct vscsi_cmd cmd;
+
+		cmd_init(t, &cmd, t->cfg->slow_lun);
+		cmd.cdb = cdb;
+		cmd.cdb_len = 10;
+		cmd.data_in = data[i];
+		cmd.data_in_len = sizeof(data[i]);
+		cmd.split = &sp;
+		ret = vscsi_req_submit(t->dev, vq, &reqs[i], &cmd,
+				       i == FULL_CMDS - 1);
+		if (ret)
+			return tfail(t, "expected command %u submitted, got %s",
+				     i, err_name(ret));
+	}
+	for (i = 0; i < FULL_CMDS; i++) {
+		ret = vscsi_req_wait(t->dev, &reqs[i],
+				     10 * (int)t->cfg->slow_ms + 10000);
+		if (ret)
+			return tfail(t, "expected command %u answered, got %s",
+				     i, err_name(ret));
+		if (reqs[i].res.response != VIRTIO_SCSI_S_OK)
+			other++;
+		else if (reqs[i].res.status == SCSI_STATUS_TASK_SET_FULL)
+			full++;
+		else if (reqs[i].res.status == SCSI_STATUS_GOOD)
+			good++;
+		else
+			other++;
+	}
+	if (other || full < FULL_CMDS - 256 || good + full != FULL_CMDS)
+		return tfail(t, "expected at least %u TASK SET FULL and the rest GOOD, got %u GOOD, %u TASK SET FULL, %u other",
+			     FULL_CMDS - 256, good, full, other);
+	tnote(t, "%u GOOD, %u TASK SET FULL", good, full);
+	return T_PASS;
+}
+
 const struct tcase more_cases[] = {
 	{ "inout_rejected_without_feature", inout_rejected_without_feature },
 	{ "rw_max_segments_indirect", rw_max_segments_indirect },
 	{ "rw_sector_segments", rw_sector_segments },
 	{ "rw_8m_merged_layout", rw_8m_merged_layout },
+	{ "pool_exhausted_task_set_full", pool_exhausted_task_set_full },
 	{ "t10_pi_header_rw", t10_pi_header_rw },
 	{ "t10_pi_bytes_beyond_data_failure", t10_pi_bytes_beyond_data_failure },
 	{ NULL, NULL },
