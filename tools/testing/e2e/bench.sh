@@ -23,8 +23,14 @@ median() {
 		awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'
 }
 
+# E2E_OURS_PARAMS: module parameters for ours, e.g. "submit_direct=1".
 load() {
-	if [ "$1" = stock ]; then modprobe vhost_scsi; else insmod "$ko"; fi
+	if [ "$1" = stock ]; then
+		modprobe vhost_scsi
+	else
+		# shellcheck disable=SC2086
+		insmod "$ko" ${E2E_OURS_PARAMS:-}
+	fi
 }
 
 for r in $(seq 1 "$rounds"); do

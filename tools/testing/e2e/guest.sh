@@ -6,6 +6,10 @@
 # outer.sh configures, in TPG 1 (the guest's SCSI target 1):
 #   LUN 0  ramdisk rd0, $E2E_RD_MB MiB
 #   LUN 1  fileio fio0, $E2E_FIO_MB MiB
+#   LUN 2  block slow0: a ramdisk behind dm-delay, $E2E_SLOW_MS ms a request
+# The error handling cases load eh-inject/eh_inject.ko (built by run-e2e),
+# which sends LUN 2's timed-out commands to the SCSI error handler; a 6.1
+# virtio_scsi would otherwise just re-arm the timer and never abort.
 # Prints PASS/FAIL lines and "N passed, M failed".  E2E_BENCH=1 adds the fio
 # benchmark after the cases, E2E_BENCH=only runs just the benchmark; either
 # prints "BENCH: <module> <workload> iops=N".
@@ -13,12 +17,15 @@ set -u
 
 RD_MB=${E2E_RD_MB:-128}
 FIO_MB=${E2E_FIO_MB:-128}
+SLOW_MS=${E2E_SLOW_MS:-3000}
 M=${VHOST_SCSI_MODULE:-ours}
+EH_KO=$(cd "$(dirname "$0")" && pwd)/eh-inject/eh_inject.ko
 passed=0
 failed=0
 
 pass() { echo "PASS: $1"; passed=$((passed + 1)); }
 fail() { echo "FAIL: $1: $2"; failed=$((failed + 1)); }
+skip() { echo "SKIP: $1: $2"; }
 
 # The block device of LUN $1 behind target 1, waiting for the async scan.
 dev_of_lun() {
@@ -119,6 +126,142 @@ case_guest_lun_reset() {
 	pass guest_lun_reset
 }
 
+# The kernel log from here to kmsg_end's mark, for one case to read.
+kmsg_begin() { echo "e2e: begin $1" >/dev/kmsg; }
+kmsg_end() {
+	echo "e2e: end $1" >/dev/kmsg
+	dmesg | sed -n "/e2e: begin $1\$/,/e2e: end $1\$/p"
+}
+
+# Wait up to $2 seconds for background job $1: its status, or 124 if it is
+# still running (it is left behind; a command the target never answers
+# leaves it in D state for good).
+wait_deadline() {
+	local i
+	for i in $(seq 1 $(($2 * 5))); do
+		kill -0 "$1" 2>/dev/null || { wait "$1"; return; }
+		sleep 0.2
+	done
+	return 124
+}
+
+# "H:C:T:L" of the SCSI device behind block device $1.
+hctl_of() { basename "$(readlink -f /sys/block/"${1#/dev/}"/device)"; }
+
+# What the error handler did, one line per step, from its log (level 4 and
+# up shows the midlayer's recovery steps) and virtio_scsi's own messages.
+eh_steps() {
+	grep -oE 'abort scheduled|aborting command| tag#[0-9]+ abort$|cmd abort (failed|not send)|previous abort failed|(retry|finish) aborted command|eh timeout, not (aborting|retrying aborted command)|Sending (BDR|target reset|BRST|HRST)|: device reset$|Device offlined.*|rejecting I/O to offline device' |
+		sed 's/^ tag#[0-9]* //; s/^: //' | tr '\n' ';'
+}
+
+# One READ of LUN 2 with a 1 s timeout: the target holds it for $SLOW_MS,
+# the timeout fires, eh_inject hands it to the error handler, whose abort
+# must succeed at the first level.  It goes through the sg driver, which
+# gives it no retries (so it is aborted once and finished with DID_TIME_OUT)
+# and, unlike SG_IO on the disk, does not raise timeouts to 7 s.
+case_guest_eh_abort_no_escalation() {
+	local name=guest_eh_abort_no_escalation hctl sg hits log steps lvl state
+	local want="abort scheduled;aborting command;abort;finish aborted command;"
+	if [ ! -f "$EH_KO" ]; then
+		skip $name "$EH_KO not built"
+		return
+	fi
+	hctl=$(hctl_of "$SLOW")
+	sg=$(ls /sys/bus/scsi/devices/"$hctl"/scsi_generic 2>/dev/null)
+	if [ -z "$sg" ]; then
+		fail $name "an sg node for LUN 2 ($hctl), got none"
+		return
+	fi
+	if ! insmod "$EH_KO" sdev="$hctl"; then
+		fail $name "eh_inject.ko to load for $hctl"
+		return
+	fi
+	lvl=$(cat /proc/sys/dev/scsi/logging_level)
+	echo 4 >/proc/sys/dev/scsi/logging_level
+	kmsg_begin $name
+	sg_raw -t 1 -r 512 /dev/"$sg" 28 00 00 00 00 00 00 00 01 00 >/dev/null 2>&1
+	hits=$(cat /sys/module/eh_inject/parameters/hits)
+	rmmod eh_inject
+	echo "$lvl" >/proc/sys/dev/scsi/logging_level
+	log=$(kmsg_end $name)
+	steps=$(echo "$log" | eh_steps)
+	state=$(cat /sys/block/"${SLOW#/dev/}"/device/state)
+
+	if [ "$hits" -lt 1 ]; then
+		fail $name "the READ to time out into the error handler, got $hits timeouts (${SLOW_MS} ms delay, 1 s timeout)"
+	elif [ "$steps" != "$want" ]; then
+		fail $name "the error handler's steps '$want' (the abort succeeds, no reset), got '$steps'"
+	elif [ "$state" != running ]; then
+		fail $name "LUN 2 to stay running, got $state"
+	elif ! dd if="$SLOW" of=/dev/null bs=4k count=1 iflag=direct 2>/dev/null; then
+		fail $name "a READ after the abort to succeed"
+	else
+		pass $name
+	fi
+}
+
+# A LOGICAL UNIT RESET with a READ in flight on that LUN: the reset succeeds
+# without escalating, the READ is answered (sd retries it after the reset),
+# and new I/O works.
+case_guest_sg_reset_device_then_io() {
+	local name=guest_sg_reset_device_then_io pid out rc
+	dd if="$SLOW" of=/dev/null bs=4k count=1 skip=1 iflag=direct 2>/dev/null &
+	pid=$!
+	sleep 1
+	if ! out=$(sg_reset -N -d "$SLOW" 2>&1); then
+		fail $name "sg_reset -N -d to succeed, got: $out"
+		wait_deadline $pid 30
+		return
+	fi
+	rc=0
+	wait_deadline $pid 30 || rc=$?
+	if [ $rc = 124 ]; then
+		fail $name "the READ in flight during the reset to be answered, still waiting after 30 s"
+	elif [ $rc != 0 ]; then
+		fail $name "the READ in flight during the reset to complete, got dd status $rc"
+	elif ! dd if="$SLOW" of=/dev/null bs=4k count=1 skip=2 iflag=direct 2>/dev/null; then
+		fail $name "a READ after the reset to succeed"
+	elif ! dd if="$RD" of=/dev/null bs=64k count=64 iflag=direct 2>/dev/null; then
+		fail $name "I/O to LUN 0 to continue"
+	else
+		pass $name
+	fi
+}
+
+# Data written around LUN resets reads back intact: fio writes LUN 0 while
+# LUN 2 is reset in a loop, LUN 0 itself is reset, then fio verifies.
+case_guest_fio_verify_after_resets() {
+	local name=guest_fio_verify_after_resets out resets=0 pid end
+	local args=(--filename="$RD" --direct=1 --ioengine=libaio --rw=randwrite
+		    --bsrange=4k-128k --iodepth=8 --size=32M --verify=crc32c
+		    --verify_fatal=1 --randseed=2718)
+	fio --name=write "${args[@]}" --do_verify=0 >/tmp/e2e-fio-w.out 2>&1 &
+	pid=$!
+	end=$((SECONDS + 120))
+	while kill -0 $pid 2>/dev/null && [ $SECONDS -lt $end ]; do
+		sg_reset -N -d "$SLOW" >/dev/null 2>&1 && resets=$((resets + 1))
+		sleep 0.2
+	done
+	if kill -0 $pid 2>/dev/null; then
+		fail $name "fio write of 32 MiB to finish within 120 s, still running"
+		return
+	fi
+	if ! wait $pid; then
+		fail $name "fio write to succeed, got: $(grep -iE 'err' /tmp/e2e-fio-w.out | head -2 | tr '\n' ';')"
+		return
+	fi
+	if ! out=$(sg_reset -N -d "$RD" 2>&1); then
+		fail $name "sg_reset -N -d of LUN 0 to succeed, got: $out"
+		return
+	fi
+	if ! out=$(fio --name=write "${args[@]}" --verify_only 2>&1); then
+		fail $name "fio verify after $resets LUN 2 resets and one LUN 0 reset to pass, got: $(echo "$out" | grep -iE 'err|verify' | head -3 | tr '\n' ';')"
+		return
+	fi
+	pass $name
+}
+
 bench() {
 	local iops
 	iops=$(fio --name=bench --filename="$RD" --direct=1 --ioengine=libaio \
@@ -139,6 +282,13 @@ elif case_guest_luns_visible; then
 	case_guest_ext4_write_fsck
 	case_guest_fio_verify
 	case_guest_lun_reset
+	if SLOW=$(dev_of_lun 2); then
+		case_guest_eh_abort_no_escalation
+		case_guest_sg_reset_device_then_io
+		case_guest_fio_verify_after_resets
+	else
+		fail guest_slow_lun_visible "LUN 2 of target 1, got: $(lsscsi 2>&1 | tr '\n' ';')"
+	fi
 	[ "${E2E_BENCH:-0}" = 1 ] && bench
 fi
 echo "$passed passed, $failed failed"

@@ -6,22 +6,46 @@
 # unmodified QEMU (tools/testing/vm/guest-run) and runs guest.sh there,
 # then tears the target down.  The guest's case lines are printed as they
 # are; a guest that never booted (after guest-run's retries) is one FAIL.
+#
+# LUN 2 is slow on purpose: a ramdisk behind dm-delay that holds every
+# request for $E2E_SLOW_MS, longer than the short timeout the guest's error
+# handling cases give their commands, so a command is reliably still in
+# flight in the target when the guest aborts or resets it.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 WWPN=naa.5001405000000e2e
 RD_MB=${E2E_RD_MB:-128}
 FIO_MB=${E2E_FIO_MB:-128}
+SLOW_MB=64
+SLOW_MS=${E2E_SLOW_MS:-3000}
+SLOW_DM=e2e-slow
 log=${VM_OUT:-/tmp}/e2e-guest-${VHOST_SCSI_MODULE:-ours}.log
 
 tcli() { targetcli "$@" >/dev/null; }
+
+# No udev in the VM: dmsetup makes the /dev/mapper node itself.
+slow_setup() {
+	modprobe brd rd_nr=1 rd_size=$((SLOW_MB << 10)) &&
+	dmsetup create $SLOW_DM --noudevsync \
+		--table "0 $((SLOW_MB << 11)) delay /dev/ram0 0 $SLOW_MS" &&
+	dmsetup mknodes $SLOW_DM &&
+	tcli /backstores/block create slow0 /dev/mapper/$SLOW_DM
+}
+
+slow_teardown() {
+	dmsetup remove $SLOW_DM 2>/dev/null
+	modprobe -r brd 2>/dev/null
+}
 
 setup() {
 	tcli /backstores/ramdisk create rd0 "${RD_MB}M" &&
 	tcli /backstores/fileio create fio0 /tmp/e2e-fio0.img "${FIO_MB}M" &&
 	tcli /vhost create $WWPN &&
 	tcli /vhost/$WWPN/tpg1/luns create /backstores/ramdisk/rd0 &&
-	tcli /vhost/$WWPN/tpg1/luns create /backstores/fileio/fio0
+	tcli /vhost/$WWPN/tpg1/luns create /backstores/fileio/fio0 &&
+	slow_setup &&
+	tcli /vhost/$WWPN/tpg1/luns create /backstores/block/slow0 lun=2
 }
 
 if ! setup; then
@@ -31,6 +55,7 @@ fi
 rc=0
 "$here/../vm/guest-run" -q --wwpn $WWPN --num-queues 2 --log "$log" \
 	-e E2E_RD_MB="$RD_MB" -e E2E_FIO_MB="$FIO_MB" \
+	-e E2E_SLOW_MS="$SLOW_MS" \
 	-e E2E_BENCH="${E2E_BENCH:-0}" -e E2E_BENCH_SECS="${E2E_BENCH_SECS:-20}" \
 	-- "$here/guest.sh" || rc=$?
 tr -d '\r' <"$log" | grep -E '^(PASS|FAIL|SKIP|BENCH): '
@@ -40,5 +65,6 @@ case $rc in
 *) echo "FAIL: guest_boot: guest-run status $rc (see $log)" ;;
 esac
 targetcli clearconfig confirm=True >/dev/null
+slow_teardown
 rm -f /tmp/e2e-fio0.img
 exit $rc

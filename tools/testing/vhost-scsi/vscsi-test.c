@@ -372,7 +372,7 @@ out:
 /* Harness                                                             */
 
 static const struct tcase *const suites[] = {
-	ioctl_cases, io_cases, more_cases, bad_cases, tmf_cases, evt_cases,
+	ioctl_cases, io_cases, bad_cases, tmf_cases, evt_cases, more_cases,
 };
 
 #define MAX_EXCLUDES 16
