@@ -134,12 +134,11 @@ struct vhost_scsi_tport {
  * @node:	on vhost_scsi_tpgs
  * @se_sess:	the I_T nexus made by writing to "nexus", or NULL
  * @vs:		the device bound to it by SET_ENDPOINT, or NULL
- * @luns:	LUNs linked into the TPG
  * @prot_type:	attrib/fabric_prot_type: T10-PI type the core emulates
  *
  * Allocated by fabric_make_tpg, freed by fabric_drop_tpg, which configfs
  * cannot call while SET_ENDPOINT holds a target_depend_item() on it.
- * @node, @se_sess, @vs and @luns are written under vhost_scsi_mutex.  The
+ * @node, @se_sess and @vs are written under vhost_scsi_mutex.  The
  * data path reads @se_sess without it: a nexus cannot be dropped while @vs
  * is set, so the session outlives every command of the bound device.
  */
@@ -150,7 +149,6 @@ struct vhost_scsi_tpg {
 	struct list_head node;
 	struct se_session *se_sess;
 	struct vhost_scsi *vs;
-	int luns;
 	int prot_type;
 };
 

@@ -28,7 +28,7 @@
 
 #define VHOST_SCSI_VERSION	"1.0"
 
-/* Guards vhost_scsi_tpgs and each TPG's se_sess, vs and luns (scsi.h). */
+/* Guards vhost_scsi_tpgs and each TPG's se_sess and vs (scsi.h). */
 DEFINE_MUTEX(vhost_scsi_mutex);
 LIST_HEAD(vhost_scsi_tpgs);
 
@@ -251,7 +251,6 @@ static int vhost_scsi_port_link(struct se_portal_group *se_tpg,
 	struct vhost_scsi_tpg *tpg = vhost_tpg(se_tpg);
 
 	mutex_lock(&vhost_scsi_mutex);
-	tpg->luns++;
 	if (tpg->vs)
 		vhost_scsi_evt_queue(tpg->vs, VIRTIO_SCSI_T_TRANSPORT_RESET,
 				     tpg->tpgt, lun->unpacked_lun,
@@ -266,7 +265,6 @@ static void vhost_scsi_port_unlink(struct se_portal_group *se_tpg,
 	struct vhost_scsi_tpg *tpg = vhost_tpg(se_tpg);
 
 	mutex_lock(&vhost_scsi_mutex);
-	tpg->luns--;
 	if (tpg->vs)
 		vhost_scsi_evt_queue(tpg->vs, VIRTIO_SCSI_T_TRANSPORT_RESET,
 				     tpg->tpgt, lun->unpacked_lun,
