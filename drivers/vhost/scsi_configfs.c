@@ -106,14 +106,30 @@ static struct se_portal_group *vhost_scsi_make_tpg(struct se_wwn *wwn,
 	return &tpg->se_tpg;
 }
 
-static void vhost_scsi_drop_nexus(struct vhost_scsi_tpg *tpg)
+/* Take the nexus off @tpg; the caller ends it with vhost_scsi_end_nexus(). */
+static struct se_session *vhost_scsi_detach_nexus(struct vhost_scsi_tpg *tpg)
 {
 	struct se_session *se_sess = tpg->se_sess;
 
 	lockdep_assert_held(&vhost_scsi_mutex);
+	WRITE_ONCE(tpg->se_sess, NULL);
+	return se_sess;
+}
+
+/*
+ * End a detached nexus.  No device uses it: a bound TPG keeps its nexus,
+ * and CLEAR_ENDPOINT waited for release_cmd of every command it sent.  The
+ * target core still holds the session's command counter a little longer
+ * (it drops it after release_cmd returns), so stop the session and wait for
+ * the counter before freeing it.  Sleeps; called without vhost_scsi_mutex,
+ * and the commands it waits for need no lock of ours.
+ */
+static void vhost_scsi_end_nexus(struct se_session *se_sess)
+{
 	if (!se_sess)
 		return;
-	WRITE_ONCE(tpg->se_sess, NULL);
+	target_stop_session(se_sess);
+	target_wait_for_sess_cmds(se_sess);
 	target_remove_session(se_sess);
 }
 
@@ -124,12 +140,14 @@ static void vhost_scsi_drop_nexus(struct vhost_scsi_tpg *tpg)
 static void vhost_scsi_drop_tpg(struct se_portal_group *se_tpg)
 {
 	struct vhost_scsi_tpg *tpg = vhost_tpg(se_tpg);
+	struct se_session *se_sess;
 
 	mutex_lock(&vhost_scsi_mutex);
 	WARN_ON_ONCE(tpg->vs);
 	list_del(&tpg->node);
-	vhost_scsi_drop_nexus(tpg);
+	se_sess = vhost_scsi_detach_nexus(tpg);
 	mutex_unlock(&vhost_scsi_mutex);
+	vhost_scsi_end_nexus(se_sess);
 	core_tpg_deregister(se_tpg);
 	kfree(tpg);
 }
@@ -171,6 +189,7 @@ static ssize_t vhost_scsi_tpg_nexus_store(struct config_item *item,
 					  const char *page, size_t count)
 {
 	struct vhost_scsi_tpg *tpg = vhost_tpg(to_tpg(item));
+	struct se_session *dropped = NULL;
 	char name[VHOST_SCSI_WWN_LEN];
 	size_t len = name_len(page, count);
 	u8 proto_id;
@@ -187,7 +206,7 @@ static ssize_t vhost_scsi_tpg_nexus_store(struct config_item *item,
 		if (!ret && !tpg->se_sess)
 			ret = -ENODEV;
 		if (!ret)
-			vhost_scsi_drop_nexus(tpg);
+			dropped = vhost_scsi_detach_nexus(tpg);
 	} else if (vhost_scsi_parse_wwn(name, len, &proto_id) ||
 		   proto_id != tpg->tport->proto_id) {
 		pr_err("nexus \"%s\" is not a valid initiator name for %s\n",
@@ -197,6 +216,7 @@ static ssize_t vhost_scsi_tpg_nexus_store(struct config_item *item,
 		ret = vhost_scsi_make_nexus(tpg, name);
 	}
 	mutex_unlock(&vhost_scsi_mutex);
+	vhost_scsi_end_nexus(dropped);
 	return ret ? ret : count;
 }
 
