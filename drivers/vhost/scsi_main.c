@@ -106,60 +106,6 @@ static int vhost_scsi_alloc_pools(struct vhost_scsi *vs)
 	return 0;
 }
 
-/* Undo what vhost_scsi_bind_tpgs() did for @ep; vhost_scsi_mutex held. */
-static void vhost_scsi_unbind_tpgs(struct vhost_scsi_endpoint *ep)
-{
-	int t;
-
-	lockdep_assert_held(&vhost_scsi_mutex);
-	for (t = 0; t <= VHOST_SCSI_MAX_TARGET; t++) {
-		struct vhost_scsi_tpg *tpg = ep->tpgs[t];
-
-		if (!tpg)
-			continue;
-		tpg->vs = NULL;
-		target_undepend_item(&tpg->se_tpg.tpg_group.cg_item);
-		ep->tpgs[t] = NULL;
-	}
-}
-
-/*
- * Pin every TPG under the WWN @ep->wwpn and mark it bound to @vs.  A TPG
- * bound to another device makes the whole call fail with -EBUSY: two guests
- * must not share one I_T nexus.
- */
-static int vhost_scsi_bind_tpgs(struct vhost_scsi *vs,
-				struct vhost_scsi_endpoint *ep)
-{
-	struct vhost_scsi_tpg *tpg;
-	int ret = -ENODEV;
-
-	mutex_lock(&vhost_scsi_mutex);
-	list_for_each_entry(tpg, &vhost_scsi_tpgs, node) {
-		if (strcmp(tpg->tport->name, ep->wwpn))
-			continue;
-		if (tpg->vs) {
-			ret = -EBUSY;
-			goto err_unbind;
-		}
-		ret = target_depend_item(&tpg->se_tpg.tpg_group.cg_item);
-		if (ret)
-			goto err_unbind;
-		tpg->vs = vs;
-		ep->tpgs[tpg->tpgt] = tpg;
-	}
-	if (ret == -ENODEV)
-		goto err_unlock;
-	mutex_unlock(&vhost_scsi_mutex);
-	return 0;
-
-err_unbind:
-	vhost_scsi_unbind_tpgs(ep);
-err_unlock:
-	mutex_unlock(&vhost_scsi_mutex);
-	return ret;
-}
-
 /*
  * Check that every queue that is set up can be served with @ep, before any
  * is: vhost_vq_init_access() writes the used ring's flags and reads its
@@ -238,9 +184,7 @@ static void vhost_scsi_teardown(struct vhost_scsi *vs,
 	wait_event(vs->drain_wq, vhost_scsi_drained(vs));
 
 	/* No more events after this; the flush then runs the last work. */
-	mutex_lock(&vhost_scsi_mutex);
-	vhost_scsi_unbind_tpgs(ep);
-	mutex_unlock(&vhost_scsi_mutex);
+	vhost_scsi_tpgs_unbind(ep);
 	vhost_dev_flush(&vs->dev);
 
 	vhost_scsi_free_pools(vs);
@@ -282,7 +226,7 @@ static int vhost_scsi_set_endpoint(struct vhost_scsi *vs,
 	if (!ep)
 		return -ENOMEM;
 	strscpy(ep->wwpn, t->vhost_wwpn, sizeof(ep->wwpn));
-	ret = vhost_scsi_bind_tpgs(vs, ep);
+	ret = vhost_scsi_tpgs_bind(vs, ep);
 	if (ret)
 		goto err_free_ep;
 	ret = vhost_scsi_alloc_pools(vs);
