@@ -4,12 +4,13 @@
  * admin changing the fabric at the same time and against a client whose
  * queues cannot all be served:
  *
- *  - bind_stress_lun_link_tpg_churn: SET/CLEAR_ENDPOINT in a loop while
- *    other threads link and unlink a LUN (the fabric's port_link callback
- *    runs under the LUN directory's inode lock) and make and remove a second
- *    TPG with a nexus: no call hangs, each returns what it may, and the end
- *    state is sound.  Without lockdep this finds the lock-order inversion
- *    between SET_ENDPOINT and a LUN link only if it really deadlocks;
+ *  - bind_stress_lun_link, bind_stress_tpg_churn: SET/CLEAR_ENDPOINT in a
+ *    loop while another thread links and unlinks a LUN (the fabric's
+ *    port_link callback runs under the LUN directory's inode lock), or
+ *    makes and removes a second TPG with a nexus: no call hangs, each
+ *    returns what it may, and the end state is sound.  Without lockdep the
+ *    first finds the lock-order inversion between SET_ENDPOINT and a LUN
+ *    link only if it really deadlocks;
  *  - nexus_drop_right_after_clear: commands in flight, CLEAR_ENDPOINT,
  *    then the nexus dropped and made again at once, and I/O through it;
  *  - endpoint_set_fault_on_last_queue: SET_ENDPOINT failing on the last
@@ -32,7 +33,7 @@
 
 #include "vscsi-test.h"
 
-#define STRESS_MS		20000	/* how long the threads run */
+#define STRESS_MS		15000	/* how long the threads run */
 #define STRESS_OP_LIMIT_MS	15000	/* one call taking longer is a hang */
 #define STRESS_QUEUE_SIZE	16	/* small pools: more binds per second */
 #define STRESS_TPG		2	/* the TPG made and removed */
@@ -168,10 +169,13 @@ struct stress_thread {
 	char msg[256];
 };
 
+enum { STRESS_ENDPOINT, STRESS_LUN, STRESS_TPG_CHURN, STRESS_THREADS };
+
 struct stress {
 	struct tctx *t;
 	bool stop;
-	struct stress_thread th[3];
+	bool runs[STRESS_THREADS];
+	struct stress_thread th[STRESS_THREADS];
 };
 
 static bool stress_stopped(struct stress_thread *s)
@@ -289,7 +293,11 @@ static struct stress_thread *stress_watch(struct stress *st)
 		if (now_ms() > end)
 			__atomic_store_n(&st->stop, true, __ATOMIC_RELEASE);
 		done = 0;
-		for (i = 0; i < 3; i++) {
+		for (i = 0; i < STRESS_THREADS; i++) {
+			if (!st->runs[i]) {
+				done++;
+				continue;
+			}
 			start = __atomic_load_n(&st->th[i].op_start,
 						__ATOMIC_ACQUIRE);
 			if (start && now_ms() - start > STRESS_OP_LIMIT_MS)
@@ -297,7 +305,7 @@ static struct stress_thread *stress_watch(struct stress *st)
 			done += __atomic_load_n(&st->th[i].done,
 						__ATOMIC_ACQUIRE);
 		}
-		if (done == 3)
+		if (done == STRESS_THREADS)
 			return NULL;
 	}
 }
@@ -416,10 +424,13 @@ static int stress_end_state(struct tctx *t)
 	return ret == -ENOENT ? T_PASS : ret;
 }
 
-static int bind_stress_lun_link_tpg_churn(struct tctx *t)
+/* Run the endpoint thread and @other for STRESS_MS, then check the end. */
+static int bind_stress(struct tctx *t, unsigned int other)
 {
+	static void *(*const fn[STRESS_THREADS])(void *) = {
+		stress_endpoint, stress_lun, stress_tpg,
+	};
 	struct vscsi_opts opts = { .queue_size = STRESS_QUEUE_SIZE };
-	void *(*fn[3])(void *) = { stress_endpoint, stress_lun, stress_tpg };
 	struct stress st = { .t = t };
 	struct stress_thread *hung;
 	unsigned int i;
@@ -435,9 +446,11 @@ static int bind_stress_lun_link_tpg_churn(struct tctx *t)
 	if (ret)
 		return tfail(t, "expected event buffers posted, got %s",
 			     err_name(ret));
-	for (i = 0; i < 3; i++) {
+	st.runs[STRESS_ENDPOINT] = st.runs[other] = true;
+	for (i = 0; i < STRESS_THREADS; i++) {
 		st.th[i].st = &st;
-		if (pthread_create(&st.th[i].thread, NULL, fn[i], &st.th[i]))
+		if (st.runs[i] &&
+		    pthread_create(&st.th[i].thread, NULL, fn[i], &st.th[i]))
 			return tfail(t, "expected stress thread %u, got none", i);
 	}
 	hung = stress_watch(&st);
@@ -447,14 +460,25 @@ static int bind_stress_lun_link_tpg_churn(struct tctx *t)
 		return tfail(t, "expected every call within %d ms, got %s "
 			     "stuck", STRESS_OP_LIMIT_MS, hung->op);
 	}
-	for (i = 0; i < 3; i++)
-		pthread_join(st.th[i].thread, NULL);
-	tnote(t, "%lu endpoint, %lu LUN, %lu TPG calls",
-	      st.th[0].ops, st.th[1].ops, st.th[2].ops);
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < STRESS_THREADS; i++)
+		if (st.runs[i])
+			pthread_join(st.th[i].thread, NULL);
+	tnote(t, "%lu endpoint and %lu fabric calls", st.th[0].ops,
+	      st.th[other].ops);
+	for (i = 0; i < STRESS_THREADS; i++)
 		if (st.th[i].failed)
 			return tfail(t, "%s", st.th[i].msg);
 	return stress_end_state(t);
+}
+
+static int bind_stress_lun_link(struct tctx *t)
+{
+	return bind_stress(t, STRESS_LUN);
+}
+
+static int bind_stress_tpg_churn(struct tctx *t)
+{
+	return bind_stress(t, STRESS_TPG_CHURN);
 }
 
 /* ------------------------------------------------------------------ */
@@ -681,7 +705,8 @@ static int endpoint_set_fault_on_last_queue(struct tctx *t)
 }
 
 const struct tcase bind_cases[] = {
-	{ "bind_stress_lun_link_tpg_churn", bind_stress_lun_link_tpg_churn },
+	{ "bind_stress_lun_link", bind_stress_lun_link },
+	{ "bind_stress_tpg_churn", bind_stress_tpg_churn },
 	{ "nexus_drop_right_after_clear", nexus_drop_right_after_clear },
 	/* Last: the unfixed module may oops here (see the file comment). */
 	{ "endpoint_set_fault_on_last_queue",
