@@ -17,13 +17,22 @@
  * Lock order (outermost first):
  *
  *   vhost_dev.mutex		ioctls, release; taken by the vhost core
- *     vhost_scsi_mutex		the TPG list and every TPG's binding state
- *       vhost_virtqueue.mutex	a queue's ring, its backend, its command pool
- *         vhost_scsi.evt_lock	the pending event list (spinlock)
+ *     configfs inode locks	held by the VFS around every configfs
+ *				callback (a LUN link holds its directory's);
+ *				target_depend_item() takes configfs's root
+ *       vhost_scsi_mutex	the TPG list, every TPG's binding state and
+ *				nexus (scsi_configfs.c)
+ *         vhost_virtqueue.mutex a queue's ring, its backend, its command pool
+ *           vhost_scsi.evt_lock	the pending event list (spinlock)
  *
- * configfs callbacks take vhost_scsi_mutex and never a vhost mutex, so they
- * cannot deadlock against an ioctl that holds vhost_dev.mutex and waits for
- * vhost_scsi_mutex.  The data path takes no mutex but the queue's own.
+ * So nothing calls target_depend_item() with vhost_scsi_mutex held:
+ * SET_ENDPOINT claims the TPGs under it, pins them without it and binds
+ * them under it again (vhost_scsi_tpgs_bind()).  configfs callbacks take
+ * vhost_scsi_mutex and never a vhost mutex, so they cannot deadlock against
+ * an ioctl that holds vhost_dev.mutex.  Waits that need no lock of ours
+ * (a nexus' last commands, a binder letting go of a TPG) are done with
+ * vhost_scsi_mutex released.  The data path takes no mutex but the queue's
+ * own.
  */
 #ifndef _VHOST_SCSI_H_
 #define _VHOST_SCSI_H_
@@ -134,13 +143,16 @@ struct vhost_scsi_tport {
  * @node:	on vhost_scsi_tpgs
  * @se_sess:	the I_T nexus made by writing to "nexus", or NULL
  * @vs:		the device bound to it by SET_ENDPOINT, or NULL
+ * @binding:	a SET_ENDPOINT has claimed it and is pinning it in configfs:
+ *		no other device may claim it and its nexus stays, as if bound
  * @prot_type:	attrib/fabric_prot_type: T10-PI type the core emulates
  *
  * Allocated by fabric_make_tpg, freed by fabric_drop_tpg, which configfs
- * cannot call while SET_ENDPOINT holds a target_depend_item() on it.
- * @node, @se_sess and @vs are written under vhost_scsi_mutex.  The
- * data path reads @se_sess without it: a nexus cannot be dropped while @vs
- * is set, so the session outlives every command of the bound device.
+ * cannot call while SET_ENDPOINT holds a target_depend_item() on it, and
+ * which waits for a binder that claimed it to let go.  @node, @se_sess, @vs
+ * and @binding are written under vhost_scsi_mutex.  The data path reads
+ * @se_sess without it: a nexus cannot be dropped while @vs is set, so the
+ * session outlives every command of the bound device.
  */
 struct vhost_scsi_tpg {
 	u16 tpgt;
@@ -149,6 +161,7 @@ struct vhost_scsi_tpg {
 	struct list_head node;
 	struct se_session *se_sess;
 	struct vhost_scsi *vs;
+	bool binding;
 	int prot_type;
 };
 
@@ -310,8 +323,6 @@ struct vhost_scsi {
 	struct vhost_work evt_work;
 };
 
-extern struct mutex vhost_scsi_mutex;
-extern struct list_head vhost_scsi_tpgs;
 extern const struct target_core_fabric_ops vhost_scsi_ops;
 
 static inline struct vhost_scsi_vq *to_svq(struct vhost_virtqueue *vq)
@@ -360,6 +371,8 @@ void vhost_scsi_stats_init(void);
 void vhost_scsi_stats_exit(void);
 
 /* scsi_configfs.c */
+int vhost_scsi_tpgs_bind(struct vhost_scsi *vs, struct vhost_scsi_endpoint *ep);
+void vhost_scsi_tpgs_unbind(struct vhost_scsi_endpoint *ep);
 int vhost_scsi_configfs_init(void);
 void vhost_scsi_configfs_exit(void);
 

@@ -28,9 +28,16 @@
 
 #define VHOST_SCSI_VERSION	"1.0"
 
-/* Guards vhost_scsi_tpgs and each TPG's se_sess and vs (scsi.h). */
-DEFINE_MUTEX(vhost_scsi_mutex);
-LIST_HEAD(vhost_scsi_tpgs);
+/*
+ * Guards vhost_scsi_tpgs and each TPG's se_sess, vs and binding (scsi.h).
+ * Held only around short, non-sleeping-on-configfs sections: never across
+ * target_depend_item(), whose configfs root lock ranks above it.
+ */
+static DEFINE_MUTEX(vhost_scsi_mutex);
+/* Every TPG of the fabric, on vhost_scsi_tpg.node. */
+static LIST_HEAD(vhost_scsi_tpgs);
+/* Woken when a binder lets go of TPGs it claimed (binding goes false). */
+static DECLARE_WAIT_QUEUE_HEAD(vhost_scsi_bind_wq);
 
 static struct vhost_scsi_tpg *vhost_tpg(struct se_portal_group *se_tpg)
 {
@@ -106,30 +113,55 @@ static struct se_portal_group *vhost_scsi_make_tpg(struct se_wwn *wwn,
 	return &tpg->se_tpg;
 }
 
-static void vhost_scsi_drop_nexus(struct vhost_scsi_tpg *tpg)
+/* Take the nexus off @tpg; the caller ends it with vhost_scsi_end_nexus(). */
+static struct se_session *vhost_scsi_detach_nexus(struct vhost_scsi_tpg *tpg)
 {
 	struct se_session *se_sess = tpg->se_sess;
 
 	lockdep_assert_held(&vhost_scsi_mutex);
+	WRITE_ONCE(tpg->se_sess, NULL);
+	return se_sess;
+}
+
+/*
+ * End a detached nexus.  No device uses it: a bound or binding TPG keeps
+ * its nexus, and CLEAR_ENDPOINT waited for release_cmd of every command it
+ * sent.  The target core still holds the session's command counter a little
+ * longer (it drops it after release_cmd returns), so stop the session and
+ * wait for the counter before freeing it.  Sleeps; called without
+ * vhost_scsi_mutex, and the commands it waits for need no lock of ours.
+ */
+static void vhost_scsi_end_nexus(struct se_session *se_sess)
+{
 	if (!se_sess)
 		return;
-	WRITE_ONCE(tpg->se_sess, NULL);
+	target_stop_session(se_sess);
+	target_wait_for_sess_cmds(se_sess);
 	target_remove_session(se_sess);
 }
 
 /*
- * configfs refuses the rmdir while SET_ENDPOINT pins the TPG, so no device
- * is bound here and the nexus carries no command of ours.
+ * configfs calls this only once the TPG is marked as dropping, after which
+ * target_depend_item() on it fails with -ENOENT; so it is not bound, and a
+ * binder that claimed it before it left the list is about to let go.  Wait
+ * for that: the binder touches the TPG until it clears @binding.
  */
 static void vhost_scsi_drop_tpg(struct se_portal_group *se_tpg)
 {
 	struct vhost_scsi_tpg *tpg = vhost_tpg(se_tpg);
+	struct se_session *se_sess;
 
 	mutex_lock(&vhost_scsi_mutex);
-	WARN_ON_ONCE(tpg->vs);
 	list_del(&tpg->node);
-	vhost_scsi_drop_nexus(tpg);
+	while (tpg->binding) {
+		mutex_unlock(&vhost_scsi_mutex);
+		wait_event(vhost_scsi_bind_wq, !READ_ONCE(tpg->binding));
+		mutex_lock(&vhost_scsi_mutex);
+	}
+	WARN_ON_ONCE(tpg->vs);
+	se_sess = vhost_scsi_detach_nexus(tpg);
 	mutex_unlock(&vhost_scsi_mutex);
+	vhost_scsi_end_nexus(se_sess);
 	core_tpg_deregister(se_tpg);
 	kfree(tpg);
 }
@@ -165,12 +197,14 @@ static ssize_t vhost_scsi_tpg_nexus_show(struct config_item *item, char *page)
 
 /*
  * Write an initiator name (same kind as the WWN: naa., fc. or iqn.) to make
- * the nexus, "NULL" to drop it.  A nexus in use by a bound device stays.
+ * the nexus, "NULL" to drop it.  A nexus a device is bound (or binding) to
+ * stays.
  */
 static ssize_t vhost_scsi_tpg_nexus_store(struct config_item *item,
 					  const char *page, size_t count)
 {
 	struct vhost_scsi_tpg *tpg = vhost_tpg(to_tpg(item));
+	struct se_session *dropped = NULL;
 	char name[VHOST_SCSI_WWN_LEN];
 	size_t len = name_len(page, count);
 	u8 proto_id;
@@ -183,11 +217,11 @@ static ssize_t vhost_scsi_tpg_nexus_store(struct config_item *item,
 
 	mutex_lock(&vhost_scsi_mutex);
 	if (!strcmp(name, "NULL")) {
-		ret = tpg->vs ? -EBUSY : 0;
+		ret = tpg->vs || tpg->binding ? -EBUSY : 0;
 		if (!ret && !tpg->se_sess)
 			ret = -ENODEV;
 		if (!ret)
-			vhost_scsi_drop_nexus(tpg);
+			dropped = vhost_scsi_detach_nexus(tpg);
 	} else if (vhost_scsi_parse_wwn(name, len, &proto_id) ||
 		   proto_id != tpg->tport->proto_id) {
 		pr_err("nexus \"%s\" is not a valid initiator name for %s\n",
@@ -197,6 +231,7 @@ static ssize_t vhost_scsi_tpg_nexus_store(struct config_item *item,
 		ret = vhost_scsi_make_nexus(tpg, name);
 	}
 	mutex_unlock(&vhost_scsi_mutex);
+	vhost_scsi_end_nexus(dropped);
 	return ret ? ret : count;
 }
 
@@ -269,6 +304,157 @@ static void vhost_scsi_port_unlink(struct se_portal_group *se_tpg,
 		vhost_scsi_evt_queue(tpg->vs, VIRTIO_SCSI_T_TRANSPORT_RESET,
 				     tpg->tpgt, lun->unpacked_lun,
 				     VIRTIO_SCSI_EVT_RESET_REMOVED);
+	mutex_unlock(&vhost_scsi_mutex);
+}
+
+/* ---- binding a device: SET_ENDPOINT and CLEAR_ENDPOINT ---- */
+
+/* Let go of the TPGs @ep claimed and did not bind; the mutex held. */
+static void vhost_scsi_unclaim_tpgs(struct vhost_scsi_endpoint *ep)
+{
+	int t;
+
+	lockdep_assert_held(&vhost_scsi_mutex);
+	for (t = 0; t <= VHOST_SCSI_MAX_TARGET; t++) {
+		if (!ep->tpgs[t])
+			continue;
+		WRITE_ONCE(ep->tpgs[t]->binding, false);
+		ep->tpgs[t] = NULL;
+	}
+	wake_up_all(&vhost_scsi_bind_wq);
+}
+
+/*
+ * Claim every TPG of the WWN @ep->wwpn: mark it binding, which keeps other
+ * binders off it (-EBUSY: two guests must not share an I_T nexus), keeps its
+ * nexus, and keeps fabric_drop_tpg from freeing it.
+ */
+static int vhost_scsi_claim_tpgs(struct vhost_scsi_endpoint *ep)
+{
+	struct vhost_scsi_tpg *tpg;
+	int ret = -ENODEV;
+
+	mutex_lock(&vhost_scsi_mutex);
+	list_for_each_entry(tpg, &vhost_scsi_tpgs, node) {
+		if (strcmp(tpg->tport->name, ep->wwpn))
+			continue;
+		if (tpg->vs || tpg->binding) {
+			vhost_scsi_unclaim_tpgs(ep);
+			ret = -EBUSY;
+			break;
+		}
+		tpg->binding = true;
+		ep->tpgs[tpg->tpgt] = tpg;
+		ret = 0;
+	}
+	mutex_unlock(&vhost_scsi_mutex);
+	return ret;
+}
+
+/*
+ * Pin the claimed TPGs in configfs, without vhost_scsi_mutex (scsi.h).  A
+ * TPG configfs is removing or still creating answers -ENOENT and is left
+ * out; any other error stops the walk.  Return: 0 or that error.
+ */
+static int vhost_scsi_pin_tpgs(struct vhost_scsi_endpoint *ep,
+			       unsigned long *pinned)
+{
+	int t, ret;
+
+	for (t = 0; t <= VHOST_SCSI_MAX_TARGET; t++) {
+		if (!ep->tpgs[t])
+			continue;
+		ret = target_depend_item(&ep->tpgs[t]->se_tpg.tpg_group.cg_item);
+		if (ret == -ENOENT)
+			continue;
+		if (ret)
+			return ret;
+		__set_bit(t, pinned);
+	}
+	return 0;
+}
+
+/*
+ * Finish a bind under vhost_scsi_mutex: bind the pinned TPGs to @vs, or
+ * unpin them when @err; forget the TPGs left out.  Return: TPGs bound.
+ */
+static int vhost_scsi_commit_tpgs(struct vhost_scsi *vs,
+				  struct vhost_scsi_endpoint *ep,
+				  const unsigned long *pinned, int err)
+{
+	int t, bound = 0;
+
+	mutex_lock(&vhost_scsi_mutex);
+	for (t = 0; t <= VHOST_SCSI_MAX_TARGET; t++) {
+		struct vhost_scsi_tpg *tpg = ep->tpgs[t];
+
+		if (!tpg)
+			continue;
+		WRITE_ONCE(tpg->binding, false);
+		if (test_bit(t, pinned) && !err) {
+			tpg->vs = vs;
+			bound++;
+			continue;
+		}
+		if (test_bit(t, pinned))
+			target_undepend_item(&tpg->se_tpg.tpg_group.cg_item);
+		ep->tpgs[t] = NULL;
+	}
+	/* The last touch of a TPG left out: fabric_drop_tpg may free it. */
+	wake_up_all(&vhost_scsi_bind_wq);
+	mutex_unlock(&vhost_scsi_mutex);
+	return bound;
+}
+
+/**
+ * vhost_scsi_tpgs_bind() - bind a device to the TPGs of a WWN
+ * @vs:		the device (SET_ENDPOINT, vhost_dev.mutex held)
+ * @ep:		the endpoint being set up; names the WWN, gets the TPGs
+ *
+ * Claims the TPGs under vhost_scsi_mutex, pins them with
+ * target_depend_item() without it (that takes configfs's root inode lock,
+ * which ranks above the mutex: scsi.h), then binds the pinned ones under it
+ * again.  Each stays pinned until vhost_scsi_tpgs_unbind().
+ *
+ * Return: 0; -ENODEV if the WWN has no TPG; -EBUSY if one is bound or being
+ * bound to another device; or target_depend_item()'s error.
+ */
+int vhost_scsi_tpgs_bind(struct vhost_scsi *vs, struct vhost_scsi_endpoint *ep)
+{
+	DECLARE_BITMAP(pinned, VHOST_SCSI_MAX_TARGET + 1) = { 0 };
+	int ret;
+
+	ret = vhost_scsi_claim_tpgs(ep);
+	if (ret)
+		return ret;
+	ret = vhost_scsi_pin_tpgs(ep, pinned);
+	if (!vhost_scsi_commit_tpgs(vs, ep, pinned, ret) && !ret)
+		ret = -ENODEV;
+	return ret;
+}
+
+/**
+ * vhost_scsi_tpgs_unbind() - undo vhost_scsi_tpgs_bind()
+ * @ep:		the endpoint; its TPG table is emptied
+ *
+ * The caller has stopped the device's queues and drained its commands.
+ * From here on, LUN links queue no event for the device.
+ */
+void vhost_scsi_tpgs_unbind(struct vhost_scsi_endpoint *ep)
+{
+	int t;
+
+	mutex_lock(&vhost_scsi_mutex);
+	for (t = 0; t <= VHOST_SCSI_MAX_TARGET; t++) {
+		struct vhost_scsi_tpg *tpg = ep->tpgs[t];
+
+		if (!tpg)
+			continue;
+		tpg->vs = NULL;
+		/* configfs_dirent_lock only: fine under the mutex. */
+		target_undepend_item(&tpg->se_tpg.tpg_group.cg_item);
+		ep->tpgs[t] = NULL;
+	}
 	mutex_unlock(&vhost_scsi_mutex);
 }
 

@@ -80,30 +80,6 @@ err_free:
 	return -ENOMEM;
 }
 
-/* Publish @ep (or NULL) as the backend of every queue that is set up. */
-static int vhost_scsi_set_backends(struct vhost_scsi *vs,
-				   struct vhost_scsi_endpoint *ep)
-{
-	int i, ret = 0;
-
-	for (i = 0; i < vs->nvqs; i++) {
-		struct vhost_virtqueue *vq = &vs->vqs[i].vq;
-
-		mutex_lock(&vq->mutex);
-		if (!ep || vhost_vq_is_setup(vq)) {
-			vhost_vq_set_backend(vq, ep);
-			if (ep)
-				ret = vhost_vq_init_access(vq);
-			if (ret)
-				vhost_vq_set_backend(vq, NULL);
-		}
-		mutex_unlock(&vq->mutex);
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
 static void vhost_scsi_free_pools(struct vhost_scsi *vs)
 {
 	int i;
@@ -130,60 +106,95 @@ static int vhost_scsi_alloc_pools(struct vhost_scsi *vs)
 	return 0;
 }
 
-/* Undo what vhost_scsi_bind_tpgs() did for @ep; vhost_scsi_mutex held. */
-static void vhost_scsi_unbind_tpgs(struct vhost_scsi_endpoint *ep)
-{
-	int t;
-
-	lockdep_assert_held(&vhost_scsi_mutex);
-	for (t = 0; t <= VHOST_SCSI_MAX_TARGET; t++) {
-		struct vhost_scsi_tpg *tpg = ep->tpgs[t];
-
-		if (!tpg)
-			continue;
-		tpg->vs = NULL;
-		target_undepend_item(&tpg->se_tpg.tpg_group.cg_item);
-		ep->tpgs[t] = NULL;
-	}
-}
-
 /*
- * Pin every TPG under the WWN @ep->wwpn and mark it bound to @vs.  A TPG
- * bound to another device makes the whole call fail with -EBUSY: two guests
- * must not share one I_T nexus.
+ * Check that every queue that is set up can be served with @ep, before any
+ * is: vhost_vq_init_access() writes the used ring's flags and reads its
+ * index in the client's memory, which may fail.  The backend is set only
+ * for the check and cleared within the same hold of the queue's mutex, so
+ * the worker never sees it; what the check records (the ring's endianness
+ * and last used index) stays for vhost_scsi_start_vqs().
  */
-static int vhost_scsi_bind_tpgs(struct vhost_scsi *vs,
-				struct vhost_scsi_endpoint *ep)
+static int vhost_scsi_prepare_vqs(struct vhost_scsi *vs,
+				  struct vhost_scsi_endpoint *ep)
 {
-	struct vhost_scsi_tpg *tpg;
-	int ret = -ENODEV;
+	int i, ret = 0;
 
-	mutex_lock(&vhost_scsi_mutex);
-	list_for_each_entry(tpg, &vhost_scsi_tpgs, node) {
-		if (strcmp(tpg->tport->name, ep->wwpn))
-			continue;
-		if (tpg->vs) {
-			ret = -EBUSY;
-			goto err_unbind;
+	for (i = 0; i < vs->nvqs && !ret; i++) {
+		struct vhost_virtqueue *vq = &vs->vqs[i].vq;
+
+		mutex_lock(&vq->mutex);
+		if (vhost_vq_is_setup(vq)) {
+			vhost_vq_set_backend(vq, ep);
+			ret = vhost_vq_init_access(vq);
+			vhost_vq_set_backend(vq, NULL);
 		}
-		ret = target_depend_item(&tpg->se_tpg.tpg_group.cg_item);
-		if (ret)
-			goto err_unbind;
-		tpg->vs = vs;
-		ep->tpgs[tpg->tpgt] = tpg;
+		mutex_unlock(&vq->mutex);
 	}
-	if (ret == -ENODEV)
-		goto err_unlock;
-	mutex_unlock(&vhost_scsi_mutex);
-	return 0;
-
-err_unbind:
-	vhost_scsi_unbind_tpgs(ep);
-err_unlock:
-	mutex_unlock(&vhost_scsi_mutex);
 	return ret;
 }
 
+/* Publish @ep to the queues vhost_scsi_prepare_vqs() checked; cannot fail. */
+static void vhost_scsi_start_vqs(struct vhost_scsi *vs,
+				 struct vhost_scsi_endpoint *ep)
+{
+	int i;
+
+	for (i = 0; i < vs->nvqs; i++) {
+		struct vhost_virtqueue *vq = &vs->vqs[i].vq;
+
+		mutex_lock(&vq->mutex);
+		if (vhost_vq_is_setup(vq))
+			vhost_vq_set_backend(vq, ep);
+		mutex_unlock(&vq->mutex);
+	}
+	/* Requests the guest queued before we had a backend. */
+	for (i = 0; i < vs->nvqs; i++)
+		vhost_poll_queue(&vs->vqs[i].vq.poll);
+}
+
+static bool vhost_scsi_drained(struct vhost_scsi *vs)
+{
+	int i;
+
+	for (i = VHOST_SCSI_VQ_IO; i < vs->nvqs; i++)
+		if (atomic_read(&vs->vqs[i].inflight))
+			return false;
+	return !atomic_read(&vs->tmf_inflight);
+}
+
+/*
+ * Take @ep down: unpublish it, then wait until every command and TMF a
+ * queue sent to the target core has come back through the worker, which
+ * writes its response, before the TPG pins and the pools go.  Shared by
+ * CLEAR_ENDPOINT and a SET_ENDPOINT that fails after allocating the pools.
+ */
+static void vhost_scsi_teardown(struct vhost_scsi *vs,
+				struct vhost_scsi_endpoint *ep)
+{
+	int i;
+
+	for (i = 0; i < vs->nvqs; i++) {
+		struct vhost_virtqueue *vq = &vs->vqs[i].vq;
+
+		mutex_lock(&vq->mutex);
+		vhost_vq_set_backend(vq, NULL);
+		mutex_unlock(&vq->mutex);
+	}
+	vhost_dev_flush(&vs->dev);
+	wait_event(vs->drain_wq, vhost_scsi_drained(vs));
+
+	/* No more events after this; the flush then runs the last work. */
+	vhost_scsi_tpgs_unbind(ep);
+	vhost_dev_flush(&vs->dev);
+
+	vhost_scsi_free_pools(vs);
+	vhost_scsi_evt_flush(vs);
+}
+
+/*
+ * Bind the TPGs, size the pools, check every queue, and only then publish
+ * the endpoint: a failure leaves no queue served, so no command was sent.
+ */
 static int vhost_scsi_set_endpoint(struct vhost_scsi *vs,
 				   const struct vhost_scsi_target *t)
 {
@@ -215,50 +226,30 @@ static int vhost_scsi_set_endpoint(struct vhost_scsi *vs,
 	if (!ep)
 		return -ENOMEM;
 	strscpy(ep->wwpn, t->vhost_wwpn, sizeof(ep->wwpn));
-	ret = vhost_scsi_bind_tpgs(vs, ep);
+	ret = vhost_scsi_tpgs_bind(vs, ep);
 	if (ret)
 		goto err_free_ep;
 	ret = vhost_scsi_alloc_pools(vs);
+	if (!ret)
+		ret = vhost_scsi_prepare_vqs(vs, ep);
 	if (ret)
-		goto err_unbind;
-	ret = vhost_scsi_set_backends(vs, ep);
-	if (ret)
-		goto err_clear_backends;
+		goto err_teardown;
+	vhost_scsi_start_vqs(vs, ep);
 	vs->ep = ep;
-
-	/* Requests the guest queued before we had a backend. */
-	for (i = 0; i < vs->nvqs; i++)
-		vhost_poll_queue(&vs->vqs[i].vq.poll);
 	return 0;
 
-err_clear_backends:
-	vhost_scsi_set_backends(vs, NULL);
-	vhost_dev_flush(&vs->dev);
-	vhost_scsi_free_pools(vs);
-err_unbind:
-	mutex_lock(&vhost_scsi_mutex);
-	vhost_scsi_unbind_tpgs(ep);
-	mutex_unlock(&vhost_scsi_mutex);
+err_teardown:
+	/* Nothing was published, so nothing to drain: this makes sure. */
+	vhost_scsi_teardown(vs, ep);
 err_free_ep:
 	kfree(ep);
 	return ret;
 }
 
-static bool vhost_scsi_drained(struct vhost_scsi *vs)
-{
-	int i;
-
-	for (i = VHOST_SCSI_VQ_IO; i < vs->nvqs; i++)
-		if (atomic_read(&vs->vqs[i].inflight))
-			return false;
-	return !atomic_read(&vs->tmf_inflight);
-}
-
 /*
  * Unbind the endpoint.  @t, when given, must name the bound WWN.  Commands
- * already in the target core keep running; we wait for every one to come
- * back through the worker, which writes its response, before the pools and
- * the TPG pins go away.  Idempotent.
+ * already in the target core keep running and are answered before this
+ * returns (vhost_scsi_teardown()).  Idempotent.
  */
 static int vhost_scsi_clear_endpoint(struct vhost_scsi *vs,
 				     const struct vhost_scsi_target *t)
@@ -271,18 +262,7 @@ static int vhost_scsi_clear_endpoint(struct vhost_scsi *vs,
 	if (t && strncmp(t->vhost_wwpn, ep->wwpn, sizeof(t->vhost_wwpn)))
 		return -EINVAL;
 
-	vhost_scsi_set_backends(vs, NULL);
-	vhost_dev_flush(&vs->dev);
-	wait_event(vs->drain_wq, vhost_scsi_drained(vs));
-
-	/* No more events after this; the flush then runs the last work. */
-	mutex_lock(&vhost_scsi_mutex);
-	vhost_scsi_unbind_tpgs(ep);
-	mutex_unlock(&vhost_scsi_mutex);
-	vhost_dev_flush(&vs->dev);
-
-	vhost_scsi_free_pools(vs);
-	vhost_scsi_evt_flush(vs);
+	vhost_scsi_teardown(vs, ep);
 	vs->ep = NULL;
 	kfree(ep);
 	return 0;

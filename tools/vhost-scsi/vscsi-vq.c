@@ -135,11 +135,22 @@ static int vq_set_fd(struct vscsi_vq *vq, unsigned long req, int fd)
 	return vq_ioctl(vq, req, &file);
 }
 
+int vscsi_vq_set_addr(struct vscsi_vq *vq, const void *desc,
+		      const void *avail, const void *used)
+{
+	struct vhost_vring_addr addr = { .index = vq->index };
+
+	/* Without an IOTLB vhost wants our (userspace) addresses here. */
+	addr.desc_user_addr = (uintptr_t)(desc ? desc : vq->desc);
+	addr.avail_user_addr = (uintptr_t)(avail ? avail : vq->avail);
+	addr.used_user_addr = (uintptr_t)(used ? used : vq->used);
+	return vq_ioctl(vq, VHOST_SET_VRING_ADDR, &addr);
+}
+
 /* Hand the ring to vhost: size, start index, addresses, eventfds. */
 static int vq_register(struct vscsi_vq *vq)
 {
 	struct vhost_vring_state state = { .index = vq->index };
-	struct vhost_vring_addr addr = { .index = vq->index };
 	int ret;
 
 	state.num = vq->num;
@@ -150,11 +161,7 @@ static int vq_register(struct vscsi_vq *vq)
 	ret = vq_ioctl(vq, VHOST_SET_VRING_BASE, &state);
 	if (ret)
 		return ret;
-	/* Without an IOTLB vhost wants our (userspace) addresses here. */
-	addr.desc_user_addr = (uintptr_t)vq->desc;
-	addr.avail_user_addr = (uintptr_t)vq->avail;
-	addr.used_user_addr = (uintptr_t)vq->used;
-	ret = vq_ioctl(vq, VHOST_SET_VRING_ADDR, &addr);
+	ret = vscsi_vq_set_addr(vq, NULL, NULL, NULL);
 	if (ret)
 		return ret;
 	ret = vq_set_fd(vq, VHOST_SET_VRING_KICK, vq->kick_fd);

@@ -176,6 +176,14 @@ int vscsi_vq_wait_any(struct vscsi_vq *vq, int timeout_ms);
 void vscsi_vq_collect(struct vscsi_vq *vq, uint16_t head, uint32_t *used_len);
 /* True if vhost signalled the vq error eventfd since the last call. */
 bool vscsi_vq_error_signalled(struct vscsi_vq *vq);
+/*
+ * Point vhost at ring parts of our choosing (userspace addresses; NULL: the
+ * queue's own part in guest RAM), e.g. a used ring on an unmapped page to
+ * make SET_ENDPOINT fail for this queue.  The library keeps using its own
+ * ring; call again with NULLs to point vhost back at it.
+ */
+int vscsi_vq_set_addr(struct vscsi_vq *vq, const void *desc,
+		      const void *avail, const void *used);
 
 /* ------------------------------------------------------------------ */
 /* Device                                                              */

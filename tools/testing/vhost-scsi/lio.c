@@ -7,10 +7,13 @@
  * A LUN is a directory tpgt_N/lun/lun_L holding one symlink to a backstore
  * directory under target/core; linking it is what makes the fabric's
  * port_link callback (and so a hotplug event) happen, removing the symlink
- * makes port_unlink happen.
+ * makes port_unlink happen.  A TPG is a directory tpgt_N; its nexus is the
+ * initiator name in tpgt_N/nexus, "NULL" written there drops it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -69,4 +72,69 @@ int fix_need_hotplug(struct tctx *t)
 		return tskip(t, "%s is not a configfs backstore directory",
 			     t->cfg->hotplug_backstore);
 	return T_PASS;
+}
+
+static int tpg_path(const struct tconfig *cfg, unsigned int tag,
+		    const char *leaf, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, CFS_VHOST "/%s/tpgt_%u%s", cfg->wwpn, tag,
+			 leaf);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int lio_tpg_add(const struct tconfig *cfg, unsigned int tag)
+{
+	char dir[512];
+	int ret = tpg_path(cfg, tag, "", dir, sizeof(dir));
+
+	return ret ? ret : mkdir(dir, 0755) ? -errno : 0;
+}
+
+int lio_tpg_remove(const struct tconfig *cfg, unsigned int tag)
+{
+	char dir[512];
+	int ret = tpg_path(cfg, tag, "", dir, sizeof(dir));
+
+	return ret ? ret : rmdir(dir) ? -errno : 0;
+}
+
+int lio_nexus_get(const struct tconfig *cfg, unsigned int tag, char *name,
+		  size_t len)
+{
+	char path[512];
+	ssize_t n;
+	int fd, ret = tpg_path(cfg, tag, "/nexus", path, sizeof(path));
+
+	if (ret)
+		return ret;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, name, len - 1);
+	ret = n < 0 ? -errno : 0;
+	close(fd);
+	if (ret)
+		return ret;
+	while (n > 0 && (name[n - 1] == '\n' || name[n - 1] == ' '))
+		n--;
+	name[n] = '\0';
+	return 0;
+}
+
+int lio_nexus_set(const struct tconfig *cfg, unsigned int tag,
+		  const char *name)
+{
+	char path[512];
+	size_t len = strlen(name);
+	int fd, ret = tpg_path(cfg, tag, "/nexus", path, sizeof(path));
+
+	if (ret)
+		return ret;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = write(fd, name, len) == (ssize_t)len ? 0 : -errno;
+	close(fd);
+	return ret;
 }

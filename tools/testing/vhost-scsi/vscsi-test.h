@@ -49,6 +49,7 @@ extern const struct tcase bad_cases[];
 extern const struct tcase tmf_cases[];
 extern const struct tcase evt_cases[];
 extern const struct tcase more_cases[];
+extern const struct tcase bind_cases[];
 
 int tfail(struct tctx *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -85,5 +86,12 @@ long long now_ms(void);
 int lio_lun_link(const struct tconfig *cfg, unsigned int lun);
 int lio_lun_unlink(const struct tconfig *cfg, unsigned int lun);
 int fix_need_hotplug(struct tctx *t);
+/* TPG @tag of the tested WWN: make or remove it, read or write its nexus. */
+int lio_tpg_add(const struct tconfig *cfg, unsigned int tag);
+int lio_tpg_remove(const struct tconfig *cfg, unsigned int tag);
+int lio_nexus_get(const struct tconfig *cfg, unsigned int tag, char *name,
+		  size_t len);
+int lio_nexus_set(const struct tconfig *cfg, unsigned int tag,
+		  const char *name);
 
 #endif /* VSCSI_TEST_H */
