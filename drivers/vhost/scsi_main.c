@@ -274,6 +274,8 @@ static int vhost_scsi_clear_endpoint(struct vhost_scsi *vs,
 	vhost_scsi_set_backends(vs, NULL);
 	vhost_dev_flush(&vs->dev);
 	wait_event(vs->drain_wq, vhost_scsi_drained(vs));
+	/* The target core's last handoffs are over (scsi.h, handoff rule). */
+	synchronize_rcu();
 
 	/* No more events after this; the flush then runs the last work. */
 	mutex_lock(&vhost_scsi_mutex);
