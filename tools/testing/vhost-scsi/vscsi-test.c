@@ -373,6 +373,7 @@ out:
 
 static const struct tcase *const suites[] = {
 	ioctl_cases, io_cases, bad_cases, tmf_cases, evt_cases, more_cases,
+	sec2_cases,
 };
 
 #define MAX_EXCLUDES 16
