@@ -414,8 +414,11 @@ static int expect_stopped(struct tctx *t, struct vscsi_vq *vq, long ticks0,
 
 	usleep(STALL_MS * 1000);
 	ticks = worker_ticks();
-	tnote(t, "worker used %ld of %ld ticks while %s", ticks - ticks0,
-	      hz * STALL_MS / 1000, what);
+	if (ticks0 < 0 || ticks < 0)
+		tnote(t, "vhost-%d worker thread not found", getpid());
+	else
+		tnote(t, "worker used %ld of %ld ticks while %s",
+		      ticks - ticks0, hz * STALL_MS / 1000, what);
 	if (!vscsi_vq_error_signalled(vq))
 		return tfail(t, "expected the error eventfd signalled after %s, "
 			     "got no signal", what);
