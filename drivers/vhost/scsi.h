@@ -33,6 +33,17 @@
  * (a nexus' last commands, a binder letting go of a TPG) are done with
  * vhost_scsi_mutex released.  The data path takes no mutex but the queue's
  * own.
+ *
+ * The handoff rule: a command or TMF comes back from the target core, in any
+ * context, through vhost_scsi_queue_done() or vhost_scsi_tmf_release().  Each
+ * publishes it on a list the worker drains (llist_add) and then queues the
+ * worker (vhost_work_queue), both inside one RCU read-side section.  Once it
+ * is published the worker may answer it, CLEAR_ENDPOINT's drain may end and
+ * the device may be closed; so the drain is followed by synchronize_rcu()
+ * (vhost_scsi_teardown), and only then are the worker stopped and the
+ * vhost_scsi and its queues freed.  Module text: free_module() waits for an
+ * RCU grace period (kernel/module/main.c, before module_memfree()) after
+ * every fd was closed, which covers the instructions around the section.
  */
 #ifndef _VHOST_SCSI_H_
 #define _VHOST_SCSI_H_
@@ -92,6 +103,13 @@ enum {
 #define VHOST_SCSI_FEATURES	(VHOST_FEATURES | \
 				 (1ULL << VIRTIO_SCSI_F_HOTPLUG) | \
 				 (1ULL << VIRTIO_SCSI_F_T10_PI))
+
+/*
+ * ABORT TASKs one fanned-out TMF keeps in the target core at a time.  Each
+ * holds a kernel worker until the backend finishes the command it names, so
+ * a guest must not be able to turn one request into thousands of them.
+ */
+#define VHOST_SCSI_ABORT_WINDOW	16
 
 /* How many events may wait for event-queue buffers before being dropped. */
 #define VHOST_SCSI_MAX_EVENTS	128
@@ -187,27 +205,45 @@ struct vhost_scsi_vq;
  * @vs:		the device
  * @parent:	for an ABORT TASK issued on behalf of a task-set or nexus
  *		function: that function; NULL otherwise
- * @pending:	a fanned-out function's children still running, plus one for
- *		itself while it issues them; worker only
+ * @pending:	a fanned-out function's children in the target core
+ * @seq:	an aborting function's mark on the commands it targets
+ * @tpg:	the TPG it was sent to
+ * @cursor_q:	a fanned-out function: the queue and pool slot where its
+ * @cursor_i:	search for commands still to abort resumes
+ * @next:	on vhost_scsi.abort_first, waiting its turn
  * @head:	descriptor head on the control queue (none for a child)
  * @resp_iov:	the guest's one-byte response field
  * @response:	VIRTIO_SCSI_S_* to answer
+ * @action:	what the guest asked for (VHOST_SCSI_TMF_*)
+ * @lun:	the LUN it names
+ * @tag:	for ABORT TASK, the command it names
  * @node:	on vhost_scsi.tmf_done
  * @sense:	sense buffer the target core requires
  *
  * Allocated by the control queue handler (TMFs are not the hot path; the
- * control ring bounds how many exist), freed by the worker after the
- * response is written: for one that ran in the target core, only once
- * release_cmd has handed it back, as for commands.
+ * control ring bounds how many guest-visible ones exist, and each
+ * fanned-out one has at most VHOST_SCSI_ABORT_WINDOW children), freed by the
+ * worker after the response is written: for one that ran in the target
+ * core, only once release_cmd has handed it back, as for commands.  All
+ * fields but @response are the worker's, under the control queue's mutex;
+ * @response is written by the target core's callbacks before release_cmd.
  */
 struct vhost_scsi_tmf {
 	struct se_cmd se_cmd;
 	struct vhost_scsi *vs;
 	struct vhost_scsi_tmf *parent;
-	int pending;
+	unsigned int pending;
+	u32 seq;
+	struct vhost_scsi_tpg *tpg;
+	unsigned int cursor_q;
+	unsigned int cursor_i;
+	struct vhost_scsi_tmf *next;
 	u16 head;
 	struct iovec resp_iov;
 	u8 response;
+	u8 action;
+	u16 lun;
+	u64 tag;
 	struct llist_node node;
 	u8 sense[TRANSPORT_SENSE_BUFFER];
 };
@@ -229,6 +265,9 @@ struct vhost_scsi_tmf {
  *		reset TMF marked the command before ending it
  * @in_lio:	between submission and release_cmd: the TMF code's view of
  *		the task set (written by the worker and by release_cmd)
+ * @abort_seq:	the @seq of the TMF that targeted it with an abort, 0 if
+ *		none: set by the worker, cleared by release_cmd, so it is 0
+ *		whenever the command is reused (see vhost_scsi_mark_abort())
  * @node:	on the queue's free list or completion list
  * @sense:	sense buffer handed to the target core
  *
@@ -254,6 +293,7 @@ struct vhost_scsi_cmd {
 	u8 response;
 	u8 abort_response;
 	bool in_lio;
+	u32 abort_seq;
 	struct llist_node node;
 	u8 sense[TRANSPORT_SENSE_BUFFER];
 };
@@ -297,6 +337,12 @@ struct vhost_scsi_vq {
  * @tmf_inflight: TMFs allocated and not yet answered and freed
  * @tmf_done:	TMFs back from the target core, for @tmf_work
  * @tmf_work:	answers them in the worker
+ * @abort_running: the aborting TMF (ABORT TASK, ABORT/CLEAR TASK SET,
+ *		I_T NEXUS RESET) being carried out; one at a time per device
+ * @abort_first: the aborting TMFs waiting their turn, in arrival order,
+ * @abort_last:	their ring descriptors bounding how many there can be
+ * @abort_seq:	the last @seq handed to an aborting TMF
+ *		(the four under the control queue's mutex)
  * @events_missed: VIRTIO_SCSI_T_EVENTS_MISSED is owed to the guest; under
  *		the event queue's mutex
  * @evt_lock:	protects @evt_list and @evt_count
@@ -315,6 +361,10 @@ struct vhost_scsi {
 	atomic_t tmf_inflight;
 	struct llist_head tmf_done;
 	struct vhost_work tmf_work;
+	struct vhost_scsi_tmf *abort_running;
+	struct vhost_scsi_tmf *abort_first;
+	struct vhost_scsi_tmf *abort_last;
+	u32 abort_seq;
 	bool events_missed;
 	spinlock_t evt_lock;	/* @evt_list, @evt_count, @evt_overflow */
 	struct list_head evt_list;

@@ -15,7 +15,9 @@
  * Nothing here waits: a TMF that must run in the target core is handed to
  * it and answered from tmf_work, so the request queue that carries an
  * aborted command keeps draining.  Every request is answered, malformed
- * and unknown ones included.
+ * and unknown ones included.  The aborting TMFs run one at a time per
+ * device (see "aborting TMFs" below).  A TMF that a LOGICAL UNIT RESET
+ * ends before it is done is answered S_RESET (scsi_fabric.c, aborted_task).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -34,8 +36,25 @@ struct vhost_scsi_ctl_req {
 	size_t in_len;
 };
 
-/* Answer with @len bytes of @buf if the guest left room, else unwritten. */
-static void vhost_scsi_ctl_answer(struct vhost_virtqueue *vq,
+/* What handling one control request did to the ring. */
+enum vhost_scsi_ctl_outcome {
+	VHOST_SCSI_CTL_EMPTY,	/* nothing available */
+	VHOST_SCSI_CTL_DONE,	/* consumed: answered, or answered later */
+	VHOST_SCSI_CTL_BROKEN,	/* the used ring cannot be written: stop */
+};
+
+/* Where a TMF stands after a step. */
+enum vhost_scsi_tmf_state {
+	VHOST_SCSI_TMF_PENDING,		/* answered later, from tmf_work */
+	VHOST_SCSI_TMF_ANSWERED,	/* answered and freed */
+	VHOST_SCSI_TMF_UNWRITABLE,	/* freed, but the used ring refused it */
+};
+
+/*
+ * Answer with @len bytes of @buf if the guest left room, else unwritten.
+ * Return: false if the used ring could not be written.
+ */
+static bool vhost_scsi_ctl_answer(struct vhost_virtqueue *vq,
 				  struct vhost_scsi_ctl_req *req,
 				  const void *buf, size_t len)
 {
@@ -46,7 +65,7 @@ static void vhost_scsi_ctl_answer(struct vhost_virtqueue *vq,
 		written = len;
 	else
 		vhost_scsi_count(bad_header);
-	vhost_add_used(vq, req->head, written);
+	return !vhost_add_used(vq, req->head, written);
 }
 
 /* ---- the task set, as our pools see it ---- */
@@ -89,6 +108,34 @@ static int vhost_scsi_mark_reset(struct vhost_scsi_cmd *cmd, void *arg)
 	return 0;
 }
 
+/* Keep the first command found in *@arg. */
+static int vhost_scsi_find(struct vhost_scsi_cmd *cmd, void *arg)
+{
+	*(struct vhost_scsi_cmd **)arg = cmd;
+	return 1;
+}
+
+/*
+ * Mark @cmd as the target of the aborting TMF @arg, unless an earlier one
+ * targeted it (that abort is done, so the command is finishing anyway).
+ * release_cmd clears the mark after clearing in_lio; re-reading in_lio
+ * after setting the mark, with a full barrier on both sides, makes sure
+ * a mark never survives the release it raced with.
+ */
+static int vhost_scsi_mark_abort(struct vhost_scsi_cmd *cmd, void *arg)
+{
+	const struct vhost_scsi_tmf *tmf = arg;
+
+	if (READ_ONCE(cmd->abort_seq))
+		return 0;
+	WRITE_ONCE(cmd->abort_seq, tmf->seq);
+	/* Pairs with the one in vhost_scsi_release_cmd(). */
+	smp_mb();
+	if (!READ_ONCE(cmd->in_lio))
+		WRITE_ONCE(cmd->abort_seq, 0);
+	return 0;
+}
+
 static bool vhost_scsi_lun_exists(struct vhost_scsi_tpg *tpg, u16 unpacked)
 {
 	struct se_lun *lun;
@@ -107,7 +154,7 @@ static bool vhost_scsi_lun_exists(struct vhost_scsi_tpg *tpg, u16 unpacked)
 static struct vhost_scsi_tmf *vhost_scsi_tmf_alloc(struct vhost_scsi *vs,
 						   struct vhost_scsi_tmf *parent)
 {
-	struct vhost_scsi_tmf *tmf = kzalloc(sizeof(*tmf), GFP_KERNEL);
+	struct vhost_scsi_tmf *tmf = kzalloc(sizeof(*tmf), GFP_KERNEL_ACCOUNT);
 
 	if (!tmf)
 		return NULL;
@@ -128,32 +175,224 @@ static void vhost_scsi_tmf_free(struct vhost_scsi_tmf *tmf)
 }
 
 /* Write a guest-visible TMF's response and free it; ctl vq mutex held. */
-static void vhost_scsi_tmf_finish(struct vhost_virtqueue *vq,
-				  struct vhost_scsi_tmf *tmf)
+static enum vhost_scsi_tmf_state
+vhost_scsi_tmf_finish(struct vhost_virtqueue *vq, struct vhost_scsi_tmf *tmf)
 {
 	u32 len = vhost_scsi_write_iov(&tmf->resp_iov, 1, &tmf->response, 1);
+	int ret;
 
-	vhost_add_used(vq, tmf->head, len);
+	lockdep_assert_held(&vq->mutex);
+	ret = vhost_add_used(vq, tmf->head, len);
 	vhost_scsi_tmf_free(tmf);
+	return ret ? VHOST_SCSI_TMF_UNWRITABLE : VHOST_SCSI_TMF_ANSWERED;
 }
 
-/* Drop one reference of a fanned-out TMF; the last answers it. */
-static void vhost_scsi_tmf_put(struct vhost_virtqueue *vq,
-			       struct vhost_scsi_tmf *tmf)
-{
-	if (!--tmf->pending)
-		vhost_scsi_tmf_finish(vq, tmf);
-}
-
-/* release_cmd for a TMF, any context: the worker answers it. */
+/*
+ * release_cmd for a TMF, any context: the worker answers it.  See the
+ * handoff rule in scsi.h for the RCU section.
+ */
 void vhost_scsi_tmf_release(struct se_cmd *se_cmd)
 {
 	struct vhost_scsi_tmf *tmf = container_of(se_cmd, struct vhost_scsi_tmf,
 						  se_cmd);
 	struct vhost_scsi *vs = tmf->vs;
 
+	rcu_read_lock();
 	llist_add(&tmf->node, &vs->tmf_done);
 	vhost_work_queue(&vs->dev, &vs->tmf_work);
+	rcu_read_unlock();
+}
+
+static int vhost_scsi_tmf_submit(struct vhost_scsi_tmf *tmf,
+				 struct se_session *se_sess, u16 lun,
+				 int tcm_type, u64 tag)
+{
+	return target_submit_tmr(&tmf->se_cmd, se_sess, tmf->sense, lun, tmf,
+				 tcm_type, GFP_KERNEL_ACCOUNT, tag, 0);
+}
+
+/* ---- aborting TMFs ---- */
+
+/*
+ * ABORT TASK, ABORT TASK SET, CLEAR TASK SET and I_T NEXUS RESET run one at
+ * a time per device, in arrival order; the others wait on abort_first,
+ * each holding its control-queue descriptor, so the ring bounds the queue.
+ * When one starts it marks the commands it targets (abort_seq) and skips
+ * those an earlier one already targeted; a fanned-out one then keeps at
+ * most VHOST_SCSI_ABORT_WINDOW ABORT TASKs in the target core, issuing the
+ * next as one comes back, and only for commands still there.  So repeated
+ * task-set functions cost one abort per command, not one per request, and
+ * a guest ties up a bounded number of the target core's kernel workers.
+ */
+
+/* The next command @tmf marked that is still in the target core. */
+static struct vhost_scsi_cmd *vhost_scsi_next_marked(struct vhost_scsi_tmf *tmf)
+{
+	struct vhost_scsi *vs = tmf->vs;
+	struct vhost_scsi_cmd *cmd;
+
+	for (; tmf->cursor_q < vs->nvqs; tmf->cursor_q++, tmf->cursor_i = 0) {
+		struct vhost_scsi_vq *svq = &vs->vqs[tmf->cursor_q];
+
+		while (tmf->cursor_i < svq->pool_size) {
+			cmd = &svq->cmds[tmf->cursor_i++];
+			if (READ_ONCE(cmd->abort_seq) == tmf->seq &&
+			    READ_ONCE(cmd->in_lio))
+				return cmd;
+		}
+	}
+	return NULL;
+}
+
+/* One ABORT TASK for @cmd on behalf of the fanned-out TMF @parent. */
+static void vhost_scsi_abort_one(struct vhost_scsi_cmd *cmd,
+				 struct vhost_scsi_tmf *parent)
+{
+	struct vhost_scsi_tmf *child = vhost_scsi_tmf_alloc(parent->vs, parent);
+
+	if (child && !vhost_scsi_tmf_submit(child, cmd->tpg->se_sess,
+					    cmd->se_cmd.orig_fe_lun,
+					    TMR_ABORT_TASK, cmd->se_cmd.tag)) {
+		parent->pending++;
+		return;
+	}
+	if (child)
+		vhost_scsi_tmf_free(child);
+	WRITE_ONCE(cmd->abort_seq, 0);
+	parent->response = VIRTIO_SCSI_S_FAILURE;
+}
+
+/* Keep @tmf's window of ABORT TASKs full; answer it once all are back. */
+static enum vhost_scsi_tmf_state
+vhost_scsi_fan_out_more(struct vhost_virtqueue *vq, struct vhost_scsi_tmf *tmf)
+{
+	struct vhost_scsi_cmd *cmd;
+
+	while (tmf->pending < VHOST_SCSI_ABORT_WINDOW &&
+	       (cmd = vhost_scsi_next_marked(tmf)))
+		vhost_scsi_abort_one(cmd, tmf);
+	if (tmf->pending)
+		return VHOST_SCSI_TMF_PENDING;
+	return vhost_scsi_tmf_finish(vq, tmf);
+}
+
+/* ABORT/CLEAR TASK SET, or I_T NEXUS RESET (ended commands: S_RESET). */
+static enum vhost_scsi_tmf_state
+vhost_scsi_fan_out_start(struct vhost_virtqueue *vq, struct vhost_scsi_tmf *tmf)
+{
+	bool any_lun = tmf->action == VHOST_SCSI_TMF_NEXUS_RESET;
+
+	if (any_lun)
+		vhost_scsi_visit(tmf->vs, tmf->tpg, true, 0, NULL,
+				 vhost_scsi_mark_reset, NULL);
+	tmf->response = VIRTIO_SCSI_S_FUNCTION_COMPLETE;
+	tmf->cursor_q = VHOST_SCSI_VQ_IO;
+	vhost_scsi_visit(tmf->vs, tmf->tpg, any_lun, tmf->lun, NULL,
+			 vhost_scsi_mark_abort, tmf);
+	return vhost_scsi_fan_out_more(vq, tmf);
+}
+
+/*
+ * ABORT TASK runs in the target core only when the command it names is
+ * there and no earlier abort targeted it; otherwise there is nothing left
+ * to abort, which SAM answers FUNCTION COMPLETE.
+ */
+static enum vhost_scsi_tmf_state
+vhost_scsi_abort_task_start(struct vhost_virtqueue *vq,
+			    struct vhost_scsi_tmf *tmf)
+{
+	struct vhost_scsi_cmd *cmd = NULL;
+
+	vhost_scsi_visit(tmf->vs, tmf->tpg, false, tmf->lun, &tmf->tag,
+			 vhost_scsi_find, &cmd);
+	if (cmd)
+		vhost_scsi_mark_abort(cmd, tmf);
+	if (!cmd || READ_ONCE(cmd->abort_seq) != tmf->seq) {
+		tmf->response = VIRTIO_SCSI_S_FUNCTION_COMPLETE;
+		return vhost_scsi_tmf_finish(vq, tmf);
+	}
+	if (vhost_scsi_tmf_submit(tmf, tmf->tpg->se_sess, tmf->lun,
+				  TMR_ABORT_TASK, tmf->tag)) {
+		WRITE_ONCE(cmd->abort_seq, 0);
+		return vhost_scsi_tmf_finish(vq, tmf);
+	}
+	return VHOST_SCSI_TMF_PENDING;
+}
+
+/*
+ * Start the aborting TMFs waiting their turn until one stays pending.
+ * Return: false if a response could not be written to the used ring.
+ */
+static bool vhost_scsi_abort_next(struct vhost_virtqueue *vq,
+				  struct vhost_scsi *vs)
+{
+	enum vhost_scsi_tmf_state state;
+	struct vhost_scsi_tmf *tmf;
+	bool ok = true;
+
+	lockdep_assert_held(&vq->mutex);
+	while (!vs->abort_running && vs->abort_first) {
+		tmf = vs->abort_first;
+		vs->abort_first = tmf->next;
+		if (!vs->abort_first)
+			vs->abort_last = NULL;
+		if (!++vs->abort_seq)
+			vs->abort_seq = 1;
+		tmf->seq = vs->abort_seq;
+		if (tmf->action == VHOST_SCSI_TMF_ABORT_TASK)
+			state = vhost_scsi_abort_task_start(vq, tmf);
+		else
+			state = vhost_scsi_fan_out_start(vq, tmf);
+		if (state == VHOST_SCSI_TMF_PENDING)
+			vs->abort_running = tmf;
+		ok &= state != VHOST_SCSI_TMF_UNWRITABLE;
+	}
+	return ok;
+}
+
+/* Queue an aborting TMF behind the others.  Return as abort_next(). */
+static bool vhost_scsi_abort_queue(struct vhost_virtqueue *vq,
+				   struct vhost_scsi_tmf *tmf)
+{
+	struct vhost_scsi *vs = tmf->vs;
+
+	tmf->next = NULL;
+	if (vs->abort_last)
+		vs->abort_last->next = tmf;
+	else
+		vs->abort_first = tmf;
+	vs->abort_last = tmf;
+	return vhost_scsi_abort_next(vq, vs);
+}
+
+/*
+ * A TMF back from the target core: answer it, or, for a fanned-out one's
+ * child, continue the parent.  A child a LUN reset ended makes the parent
+ * report S_RESET too.  Whichever aborting TMF ends lets the next start.
+ */
+static void vhost_scsi_tmf_done(struct vhost_virtqueue *vq,
+				struct vhost_scsi_tmf *tmf)
+{
+	struct vhost_scsi_tmf *parent = tmf->parent;
+	struct vhost_scsi *vs = tmf->vs;
+	bool was_running = (parent ?: tmf) == vs->abort_running;
+
+	if (parent) {
+		if (tmf->response == VIRTIO_SCSI_S_RESET &&
+		    parent->response == VIRTIO_SCSI_S_FUNCTION_COMPLETE)
+			parent->response = VIRTIO_SCSI_S_RESET;
+		vhost_scsi_tmf_free(tmf);
+		parent->pending--;
+		if (vhost_scsi_fan_out_more(vq, parent) ==
+		    VHOST_SCSI_TMF_PENDING)
+			return;
+	} else {
+		vhost_scsi_tmf_finish(vq, tmf);
+	}
+	if (was_running) {
+		vs->abort_running = NULL;
+		vhost_scsi_abort_next(vq, vs);
+	}
 }
 
 void vhost_scsi_tmf_work(struct vhost_work *work)
@@ -167,113 +406,49 @@ void vhost_scsi_tmf_work(struct vhost_work *work)
 	if (!list)
 		return;
 	mutex_lock(&vq->mutex);
-	llist_for_each_entry_safe(tmf, next, list, node) {
-		struct vhost_scsi_tmf *parent = tmf->parent;
-
-		if (parent) {
-			vhost_scsi_tmf_free(tmf);
-			vhost_scsi_tmf_put(vq, parent);
-		} else {
-			vhost_scsi_tmf_finish(vq, tmf);
-		}
-	}
+	llist_for_each_entry_safe(tmf, next, list, node)
+		vhost_scsi_tmf_done(vq, tmf);
 	vhost_signal(&vs->dev, vq);
 	mutex_unlock(&vq->mutex);
 }
 
 /* ---- carrying out TMFs ---- */
 
-static int vhost_scsi_tmf_submit(struct vhost_scsi_tmf *tmf,
-				 struct se_session *se_sess, u16 lun,
-				 int tcm_type, u64 tag)
-{
-	return target_submit_tmr(&tmf->se_cmd, se_sess, tmf->sense, lun, tmf,
-				 tcm_type, GFP_KERNEL, tag, 0);
-}
-
-/* One ABORT TASK for @cmd on behalf of the fanned-out TMF @arg. */
-static int vhost_scsi_abort_one(struct vhost_scsi_cmd *cmd, void *arg)
-{
-	struct vhost_scsi_tmf *parent = arg;
-	struct vhost_scsi_tmf *child = vhost_scsi_tmf_alloc(parent->vs, parent);
-
-	if (!child) {
-		parent->response = VIRTIO_SCSI_S_FAILURE;
-		return 1;
-	}
-	parent->pending++;
-	if (vhost_scsi_tmf_submit(child, cmd->tpg->se_sess,
-				  cmd->se_cmd.orig_fe_lun, TMR_ABORT_TASK,
-				  cmd->se_cmd.tag)) {
-		parent->pending--;
-		vhost_scsi_tmf_free(child);
-	}
-	return 0;
-}
-
 /*
- * ABORT TASK SET, CLEAR TASK SET (@any_lun false) and I_T NEXUS RESET
- * (@any_lun true, ended commands report S_RESET).
+ * Start @tmf on its TPG.  It is answered here (answered now) or once the
+ * target core or the aborts it waits for are done.
+ * Return: false if a response could not be written to the used ring.
  */
-static void vhost_scsi_tmf_fan_out(struct vhost_virtqueue *vq,
-				   struct vhost_scsi_tmf *tmf,
-				   struct vhost_scsi_tpg *tpg,
-				   bool any_lun, u16 lun)
+static bool vhost_scsi_tmf_start(struct vhost_virtqueue *vq,
+				 struct vhost_scsi_tmf *tmf)
 {
-	struct vhost_scsi *vs = tmf->vs;
+	struct vhost_scsi_tpg *tpg = tmf->tpg;
+	const u64 *tag = NULL;
 
-	if (any_lun)
-		vhost_scsi_visit(vs, tpg, true, 0, NULL,
-				 vhost_scsi_mark_reset, NULL);
-	tmf->response = VIRTIO_SCSI_S_FUNCTION_COMPLETE;
-	tmf->pending = 1;
-	vhost_scsi_visit(vs, tpg, any_lun, lun, NULL, vhost_scsi_abort_one,
-			 tmf);
-	vhost_scsi_tmf_put(vq, tmf);
-}
-
-/*
- * Start @tmf for @r on @tpg.  It is answered here (answered now) or once
- * the target core or the fanned-out aborts are done.
- */
-static void vhost_scsi_tmf_start(struct vhost_virtqueue *vq,
-				 struct vhost_scsi_tmf *tmf,
-				 const struct vhost_scsi_tmf_req *r,
-				 struct vhost_scsi_tpg *tpg)
-{
-	enum vhost_scsi_tmf_action action = vhost_scsi_tmf_action(r->subtype);
-	struct vhost_scsi *vs = tmf->vs;
-	int tcm_type = TMR_ABORT_TASK;
-	const u64 *tag;
-
-	if (action != VHOST_SCSI_TMF_NEXUS_RESET &&
-	    action != VHOST_SCSI_TMF_REJECT &&
-	    !vhost_scsi_lun_exists(tpg, r->lun)) {
+	if (tmf->action != VHOST_SCSI_TMF_NEXUS_RESET &&
+	    tmf->action != VHOST_SCSI_TMF_REJECT &&
+	    !vhost_scsi_lun_exists(tpg, tmf->lun)) {
 		tmf->response = VIRTIO_SCSI_S_INCORRECT_LUN;
-		vhost_scsi_tmf_finish(vq, tmf);
-		return;
+		goto answer;
 	}
-	switch (action) {
+	switch (tmf->action) {
 	case VHOST_SCSI_TMF_LUN_RESET:
-		vhost_scsi_visit(vs, tpg, false, r->lun, NULL,
+		vhost_scsi_visit(tmf->vs, tpg, false, tmf->lun, NULL,
 				 vhost_scsi_mark_reset, NULL);
-		tcm_type = TMR_LUN_RESET;
-		fallthrough;
+		if (vhost_scsi_tmf_submit(tmf, tpg->se_sess, tmf->lun,
+					  TMR_LUN_RESET, 0))
+			goto answer;
+		return true;
 	case VHOST_SCSI_TMF_ABORT_TASK:
-		if (vhost_scsi_tmf_submit(tmf, tpg->se_sess, r->lun, tcm_type,
-					  r->tag))
-			vhost_scsi_tmf_finish(vq, tmf);
-		return;
 	case VHOST_SCSI_TMF_ABORT_SET:
 	case VHOST_SCSI_TMF_NEXUS_RESET:
-		vhost_scsi_tmf_fan_out(vq, tmf, tpg,
-				       action == VHOST_SCSI_TMF_NEXUS_RESET,
-				       r->lun);
-		return;
+		return vhost_scsi_abort_queue(vq, tmf);
 	case VHOST_SCSI_TMF_QUERY_TASK:
+		tag = &tmf->tag;
+		fallthrough;
 	case VHOST_SCSI_TMF_QUERY_SET:
-		tag = action == VHOST_SCSI_TMF_QUERY_TASK ? &r->tag : NULL;
-		if (vhost_scsi_visit(vs, tpg, false, r->lun, tag, NULL, NULL))
+		if (vhost_scsi_visit(tmf->vs, tpg, false, tmf->lun, tag, NULL,
+				     NULL))
 			tmf->response = VIRTIO_SCSI_S_FUNCTION_SUCCEEDED;
 		else
 			tmf->response = VIRTIO_SCSI_S_FUNCTION_COMPLETE;
@@ -285,10 +460,11 @@ static void vhost_scsi_tmf_start(struct vhost_virtqueue *vq,
 		tmf->response = VIRTIO_SCSI_S_FUNCTION_REJECTED;
 		break;
 	}
-	vhost_scsi_tmf_finish(vq, tmf);
+answer:
+	return vhost_scsi_tmf_finish(vq, tmf) == VHOST_SCSI_TMF_ANSWERED;
 }
 
-static void vhost_scsi_ctl_tmf(struct vhost_virtqueue *vq,
+static bool vhost_scsi_ctl_tmf(struct vhost_virtqueue *vq,
 			       const struct vhost_scsi_endpoint *ep,
 			       struct vhost_scsi_ctl_req *req, const u8 *hdr)
 {
@@ -321,18 +497,21 @@ static void vhost_scsi_ctl_tmf(struct vhost_virtqueue *vq,
 	tmf->head = req->head;
 	tmf->resp_iov.iov_base = req->in_iov[0].iov_base;
 	tmf->resp_iov.iov_len = 1;
-	vhost_scsi_tmf_start(vq, tmf, &r, tpg);
-	return;
+	tmf->tpg = tpg;
+	tmf->action = vhost_scsi_tmf_action(r.subtype);
+	tmf->lun = r.lun;
+	tmf->tag = r.tag;
+	return vhost_scsi_tmf_start(vq, tmf);
 
 answer:
-	vhost_scsi_ctl_answer(vq, req, &resp, sizeof(resp));
+	return vhost_scsi_ctl_answer(vq, req, &resp, sizeof(resp));
 }
 
 /*
  * We report no asynchronous events, for any LUN: event_actual 0 is the
  * honest answer, and it needs no TPG, so a LUN naming no target is fine.
  */
-static void vhost_scsi_ctl_an(struct vhost_virtqueue *vq,
+static bool vhost_scsi_ctl_an(struct vhost_virtqueue *vq,
 			      struct vhost_scsi_ctl_req *req, const u8 *hdr)
 {
 	const size_t rest = VHOST_SCSI_AN_REQ_SIZE - VHOST_SCSI_CTRL_TYPE_SIZE;
@@ -352,24 +531,26 @@ static void vhost_scsi_ctl_an(struct vhost_virtqueue *vq,
 			response = VIRTIO_SCSI_S_BAD_TARGET;
 	}
 	vhost_scsi_build_an_resp(resp, vhost_is_little_endian(vq), 0, response);
-	vhost_scsi_ctl_answer(vq, req, resp, sizeof(resp));
+	return vhost_scsi_ctl_answer(vq, req, resp, sizeof(resp));
 }
 
-/* Return: false when the queue is empty or unusable. */
-static bool vhost_scsi_ctl_one(struct vhost_virtqueue *vq,
-			       const struct vhost_scsi_endpoint *ep)
+static enum vhost_scsi_ctl_outcome
+vhost_scsi_ctl_one(struct vhost_virtqueue *vq,
+		   const struct vhost_scsi_endpoint *ep)
 {
 	struct vhost_scsi_ctl_req req;
 	u8 hdr[VHOST_SCSI_CTRL_TYPE_SIZE];
 	unsigned int out, in;
 	u8 resp = VIRTIO_SCSI_S_FAILURE;
+	bool ok;
 
 	req.head = vhost_get_vq_desc(vq, vq->iov, ARRAY_SIZE(vq->iov),
 				     &out, &in, NULL, NULL);
 	if (req.head < 0)
-		return vhost_scsi_skip_bad_chain(vq);
+		return vhost_scsi_skip_bad_chain(vq) ? VHOST_SCSI_CTL_DONE :
+						       VHOST_SCSI_CTL_BROKEN;
 	if (req.head == vq->num)
-		return false;
+		return VHOST_SCSI_CTL_EMPTY;
 	iov_iter_init(&req.out, ITER_SOURCE, vq->iov, out,
 		      iov_length(vq->iov, out));
 	req.in_iov = vq->iov + out;
@@ -377,29 +558,37 @@ static bool vhost_scsi_ctl_one(struct vhost_virtqueue *vq,
 	req.in_len = iov_length(vq->iov + out, in);
 
 	if (copy_from_iter(hdr, sizeof(hdr), &req.out) != sizeof(hdr)) {
-		vhost_scsi_ctl_answer(vq, &req, &resp, sizeof(resp));
-		return true;
+		ok = vhost_scsi_ctl_answer(vq, &req, &resp, sizeof(resp));
+		goto out;
 	}
 	switch (vhost_scsi_ctrl_type(hdr, vhost_is_little_endian(vq))) {
 	case VIRTIO_SCSI_T_TMF:
-		vhost_scsi_ctl_tmf(vq, ep, &req, hdr);
+		ok = vhost_scsi_ctl_tmf(vq, ep, &req, hdr);
 		break;
 	case VIRTIO_SCSI_T_AN_QUERY:
 	case VIRTIO_SCSI_T_AN_SUBSCRIBE:
-		vhost_scsi_ctl_an(vq, &req, hdr);
+		ok = vhost_scsi_ctl_an(vq, &req, hdr);
 		break;
 	default:
-		vhost_scsi_ctl_answer(vq, &req, &resp, sizeof(resp));
+		ok = vhost_scsi_ctl_answer(vq, &req, &resp, sizeof(resp));
 		break;
 	}
-	return true;
+out:
+	return ok ? VHOST_SCSI_CTL_DONE : VHOST_SCSI_CTL_BROKEN;
 }
 
+/*
+ * The kick loop, bounded by the vhost weight.  A ring whose used side
+ * cannot be written (or whose avail index is bogus) stops the queue with
+ * vq_err() until the next kick, as the request queues do: going on would
+ * consume requests that can never be answered.
+ */
 void vhost_scsi_handle_ctl_kick(struct vhost_work *work)
 {
 	struct vhost_virtqueue *vq = container_of(work, struct vhost_virtqueue,
 						  poll.work);
 	const struct vhost_scsi_endpoint *ep;
+	enum vhost_scsi_ctl_outcome ret;
 	struct vhost_dev *dev = vq->dev;
 	int n = 0;
 
@@ -409,11 +598,16 @@ void vhost_scsi_handle_ctl_kick(struct vhost_work *work)
 		goto out;
 	vhost_disable_notify(dev, vq);
 	do {
-		if (!vhost_scsi_ctl_one(vq, ep)) {
+		ret = vhost_scsi_ctl_one(vq, ep);
+		if (ret == VHOST_SCSI_CTL_EMPTY) {
 			if (likely(!vhost_enable_notify(dev, vq)))
 				break;
 			vhost_disable_notify(dev, vq);
 			continue;
+		}
+		if (ret == VHOST_SCSI_CTL_BROKEN) {
+			vq_err(vq, "vhost-scsi: control ring unusable\n");
+			break;
 		}
 	} while (!vhost_exceeds_weight(vq, ++n, 0));
 	vhost_signal(dev, vq);

@@ -38,7 +38,7 @@ struct vhost_scsi_evt {
 void vhost_scsi_evt_queue(struct vhost_scsi *vs, u32 event, u8 target,
 			  u16 lun, u32 reason)
 {
-	struct vhost_scsi_evt *evt = kzalloc(sizeof(*evt), GFP_KERNEL);
+	struct vhost_scsi_evt *evt = kzalloc(sizeof(*evt), GFP_KERNEL_ACCOUNT);
 	bool queued = false;
 
 	spin_lock(&vs->evt_lock);
@@ -95,30 +95,51 @@ static struct vhost_scsi_evt *vhost_scsi_evt_pop(struct vhost_scsi *vs)
 }
 
 /*
+ * Pop the next buffer an event fits in, giving unusable ones back
+ * untouched.  Every buffer counts against the vhost weight in *@n: once it
+ * is spent the kick handler is queued again (vhost_exceeds_weight()), so a
+ * guest re-posting bad buffers cannot keep the worker in one work item.
+ * Return: the head, or -1 for no buffer (none posted, ring unusable or
+ * weight spent).
+ */
+static int vhost_scsi_evt_get_buf(struct vhost_virtqueue *vq,
+				  unsigned int *in, int *n)
+{
+	unsigned int out;
+	int head;
+
+	for (;;) {
+		if (vhost_exceeds_weight(vq, ++*n, 0))
+			return -1;
+		head = vhost_get_vq_desc(vq, vq->iov, ARRAY_SIZE(vq->iov),
+					 &out, in, NULL, NULL);
+		if (head < 0 || head == vq->num)
+			return -1;
+		if (!out && iov_length(vq->iov, *in) >= VHOST_SCSI_EVENT_SIZE)
+			return head;
+		vhost_scsi_count(bad_header);
+		if (vhost_add_used(vq, head, 0))
+			return -1;
+	}
+}
+
+/*
  * Write one event (or, for @evt NULL, a bare EVENTS_MISSED notice) into the
  * next buffer.  Return: false if the guest has no buffer posted.
  */
 static bool vhost_scsi_evt_send(struct vhost_scsi *vs,
 				struct vhost_virtqueue *vq,
-				const struct vhost_scsi_evt *evt)
+				const struct vhost_scsi_evt *evt, int *n)
 {
 	u8 buf[VHOST_SCSI_EVENT_SIZE];
-	unsigned int out, in;
 	struct iov_iter it;
+	unsigned int in;
 	u32 event;
 	int head;
 
-	for (;;) {
-		head = vhost_get_vq_desc(vq, vq->iov, ARRAY_SIZE(vq->iov),
-					 &out, &in, NULL, NULL);
-		if (head < 0 || head == vq->num)
-			return false;
-		if (!out && iov_length(vq->iov, in) >= sizeof(buf))
-			break;
-		/* Unusable buffer: give it back untouched, try the next. */
-		vhost_scsi_count(bad_header);
-		vhost_add_used(vq, head, 0);
-	}
+	head = vhost_scsi_evt_get_buf(vq, &in, n);
+	if (head < 0)
+		return false;
 	event = evt ? evt->event : VIRTIO_SCSI_T_NO_EVENT;
 	if (vs->events_missed)
 		event |= VIRTIO_SCSI_T_EVENTS_MISSED;
@@ -136,12 +157,15 @@ static bool vhost_scsi_evt_send(struct vhost_scsi *vs,
 	return true;
 }
 
-/* Deliver queued events; runs in the worker. */
+/*
+ * Deliver queued events; runs in the worker.  The signal is unconditional:
+ * buffers given back unused are returns the guest must hear about too.
+ */
 static void vhost_scsi_evt_deliver(struct vhost_scsi *vs)
 {
 	struct vhost_virtqueue *vq = &vs->vqs[VHOST_SCSI_VQ_EVT].vq;
 	struct vhost_scsi_evt *evt;
-	bool sent = false;
+	int n = 0;
 
 	mutex_lock(&vq->mutex);
 	if (!vhost_vq_get_backend(vq) ||
@@ -152,20 +176,17 @@ static void vhost_scsi_evt_deliver(struct vhost_scsi *vs)
 	}
 	vhost_disable_notify(&vs->dev, vq);
 	while ((evt = vhost_scsi_evt_pop(vs))) {
-		if (vhost_scsi_evt_send(vs, vq, evt)) {
-			sent = true;
-		} else {
+		if (!vhost_scsi_evt_send(vs, vq, evt, &n)) {
 			vs->events_missed = true;
 			vhost_scsi_count(events_missed);
 		}
 		kfree(evt);
 	}
 	/* A miss with nothing after it still owes the guest a notice. */
-	if (vs->events_missed && vhost_scsi_evt_send(vs, vq, NULL))
-		sent = true;
+	if (vs->events_missed)
+		vhost_scsi_evt_send(vs, vq, NULL, &n);
 	vhost_enable_notify(&vs->dev, vq);
-	if (sent)
-		vhost_signal(&vs->dev, vq);
+	vhost_signal(&vs->dev, vq);
 	mutex_unlock(&vq->mutex);
 }
 

@@ -16,6 +16,12 @@
  *
  * These callbacks run in process context: the target core's workqueues, the
  * vhost worker (direct submission), or a TMF's execution context.
+ *
+ * The target core passes TMFs (SCF_SCSI_TMR_CDB, a struct vhost_scsi_tmf)
+ * through the same callbacks as commands: check_stop_free, release_cmd and
+ * aborted_task see both and tell them apart; queue_tm_rsp sees only TMFs;
+ * write_pending, queue_data_in and queue_status only commands (an aborted
+ * TMF never gets TAS: the reset drains TMFs with TAS off).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -40,6 +46,9 @@ void vhost_scsi_release_cmd(struct se_cmd *se_cmd)
 	}
 	cmd = container_of(se_cmd, struct vhost_scsi_cmd, se_cmd);
 	WRITE_ONCE(cmd->in_lio, false);
+	/* Pairs with vhost_scsi_mark_abort(): no mark outlives this. */
+	smp_mb();
+	WRITE_ONCE(cmd->abort_seq, 0);
 	vhost_scsi_queue_done(cmd);
 }
 
@@ -87,6 +96,9 @@ void vhost_scsi_queue_tm_rsp(struct se_cmd *se_cmd)
 	struct vhost_scsi_tmf *tmf = container_of(se_cmd, struct vhost_scsi_tmf,
 						  se_cmd);
 
+	/* The target core calls this for TMRs only; anything else is a bug. */
+	if (WARN_ON_ONCE(!(se_cmd->se_cmd_flags & SCF_SCSI_TMR_CDB)))
+		return;
 	BUILD_BUG_ON(VHOST_SCSI_TMR_FUNCTION_COMPLETE != TMR_FUNCTION_COMPLETE);
 	BUILD_BUG_ON(VHOST_SCSI_TMR_TASK_DOES_NOT_EXIST !=
 		     TMR_TASK_DOES_NOT_EXIST);
@@ -98,14 +110,27 @@ void vhost_scsi_queue_tm_rsp(struct se_cmd *se_cmd)
 }
 
 /*
- * A TMF ended the command without a status (no TAS: the TMF came over the
- * command's own nexus).  A reset marked it S_RESET before starting;
- * otherwise it was an abort.
+ * A TMF ended @se_cmd without a status (no TAS: the TMF came over the
+ * command's own nexus).
+ *
+ * @se_cmd may be a TMF itself: a LOGICAL UNIT RESET drains the other TMFs
+ * of the device (core_tmr_drain_tmr_list()), and target_handle_abort() ends
+ * each here instead of calling queue_tm_rsp.  Such a TMF is answered
+ * VIRTIO_SCSI_S_RESET; the commands it named are ended by the reset.
+ *
+ * A command: a reset marked it S_RESET before starting; otherwise it was an
+ * abort.
  */
 void vhost_scsi_aborted_task(struct se_cmd *se_cmd)
 {
-	struct vhost_scsi_cmd *cmd = container_of(se_cmd, struct vhost_scsi_cmd,
-						  se_cmd);
+	struct vhost_scsi_tmf *tmf;
+	struct vhost_scsi_cmd *cmd;
 
+	if (se_cmd->se_cmd_flags & SCF_SCSI_TMR_CDB) {
+		tmf = container_of(se_cmd, struct vhost_scsi_tmf, se_cmd);
+		tmf->response = VIRTIO_SCSI_S_RESET;
+		return;
+	}
+	cmd = container_of(se_cmd, struct vhost_scsi_cmd, se_cmd);
 	cmd->response = READ_ONCE(cmd->abort_response);
 }

@@ -133,20 +133,33 @@ vhost_scsi_answer(struct vhost_scsi_vq *svq, struct vhost_scsi_req *req,
 }
 
 /*
- * A chain vhost could not map (address outside the memory table, a loop,
- * a bad indirect table).  vhost_get_vq_desc() left it on the avail ring;
- * consume it and give it back unwritten so the queue keeps moving.
+ * vhost_get_vq_desc() failed.  When it failed on a chain it could not map
+ * (an address outside the memory table, a loop, a bad indirect table) the
+ * avail entry exists and is still there: consume it and give it back
+ * unwritten so the queue keeps moving.  It also fails before any entry
+ * exists: the avail index itself unreadable or moved by more than the ring
+ * size (vhost_get_avail_idx() then left vq->avail_idx alone), or a head
+ * that is not a descriptor; skipping then would consume entries the guest
+ * never posted.  Those, like a used ring that cannot be written, leave the
+ * ring unusable.
+ * Return: true if the queue can go on.
  */
 bool vhost_scsi_skip_bad_chain(struct vhost_virtqueue *vq)
 {
-	__virtio16 head;
 	u16 idx = vq->last_avail_idx;
+	__virtio16 raw;
+	u16 head;
 
 	vhost_scsi_count(bad_desc);
-	if (get_user(head, &vq->avail->ring[idx & (vq->num - 1)]))
+	if (vq->avail_idx == idx)
+		return false;
+	if (get_user(raw, &vq->avail->ring[idx & (vq->num - 1)]))
+		return false;
+	head = vhost16_to_cpu(vq, raw);
+	if (head >= vq->num)
 		return false;
 	vq->last_avail_idx++;
-	return !vhost_add_used(vq, vhost16_to_cpu(vq, head), 0);
+	return !vhost_add_used(vq, head, 0);
 }
 
 /* Pop a chain and set up the two iterators over it. */
@@ -486,13 +499,19 @@ out:
 
 /* ---- complete and release ---- */
 
-/* From release_cmd, any context: the worker takes it from here. */
+/*
+ * From release_cmd, any context: the worker takes it from here.  Once
+ * @cmd is on the list the device may go away: see the handoff rule in
+ * scsi.h for the RCU section.
+ */
 void vhost_scsi_queue_done(struct vhost_scsi_cmd *cmd)
 {
 	struct vhost_scsi_vq *svq = cmd->svq;
 
+	rcu_read_lock();
 	llist_add(&cmd->node, &svq->done);
 	vhost_work_queue(&svq->vs->dev, &svq->done_work);
+	rcu_read_unlock();
 }
 
 /*

@@ -182,6 +182,8 @@ static void vhost_scsi_teardown(struct vhost_scsi *vs,
 	}
 	vhost_dev_flush(&vs->dev);
 	wait_event(vs->drain_wq, vhost_scsi_drained(vs));
+	/* The target core's last handoffs are over (scsi.h, handoff rule). */
+	synchronize_rcu();
 
 	/* No more events after this; the flush then runs the last work. */
 	vhost_scsi_tpgs_unbind(ep);

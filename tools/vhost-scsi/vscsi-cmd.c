@@ -325,8 +325,8 @@ static uint64_t ctl_alloc_len(const struct vscsi_ctl *ctl)
 	return ctl->out_len + ctl->in_len + VSCSI_CTL_SLACK;
 }
 
-int vscsi_ctl_submit(struct vscsi_dev *dev, struct vscsi_ctl *ctl,
-		     const void *out, uint32_t out_len, uint32_t in_len)
+int vscsi_ctl_post(struct vscsi_dev *dev, struct vscsi_ctl *ctl,
+		   const void *out, uint32_t out_len, uint32_t in_len)
 {
 	struct vscsi_vq *vq = &dev->vqs[VSCSI_VQ_CTL];
 	struct vscsi_seg segs[2];
@@ -355,7 +355,15 @@ int vscsi_ctl_submit(struct vscsi_dev *dev, struct vscsi_ctl *ctl,
 	}
 	ctl->head = head;
 	ctl->submitted = true;
-	return vscsi_vq_kick(vq);
+	return 0;
+}
+
+int vscsi_ctl_submit(struct vscsi_dev *dev, struct vscsi_ctl *ctl,
+		     const void *out, uint32_t out_len, uint32_t in_len)
+{
+	int ret = vscsi_ctl_post(dev, ctl, out, out_len, in_len);
+
+	return ret ? ret : vscsi_vq_kick(&dev->vqs[VSCSI_VQ_CTL]);
 }
 
 static void ctl_finish(struct vscsi_dev *dev, struct vscsi_ctl *ctl)

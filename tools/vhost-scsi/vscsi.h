@@ -356,6 +356,9 @@ struct vscsi_ctl {
 /* Publish and kick; any bytes at all, for malformed requests too. */
 int vscsi_ctl_submit(struct vscsi_dev *dev, struct vscsi_ctl *ctl,
 		     const void *out, uint32_t out_len, uint32_t in_len);
+/* Publish without a kick, so that several reach the device in one kick. */
+int vscsi_ctl_post(struct vscsi_dev *dev, struct vscsi_ctl *ctl,
+		   const void *out, uint32_t out_len, uint32_t in_len);
 /* 0, or -ETIMEDOUT with @ctl still the device's (wait again or leak). */
 int vscsi_ctl_wait(struct vscsi_dev *dev, struct vscsi_ctl *ctl,
 		   int timeout_ms);

@@ -358,7 +358,7 @@ static int tur_after_hotplug(struct tctx *t)
 	return expect_good(t, "TUR after the storm", &res);
 }
 
-static long slab_kb(void)
+long slab_kb(void)
 {
 	FILE *f = fopen("/proc/meminfo", "r");
 	char line[128];

@@ -186,7 +186,7 @@ static int slow_tur(struct tctx *t, struct vscsi_result *res)
  * TUR the slow LUN until it answers GOOD, passing over the unit attentions
  * a reset (ours, or an earlier case's) leaves behind.
  */
-static int slow_lun_usable(struct tctx *t, const char *what)
+int slow_lun_usable(struct tctx *t, const char *what)
 {
 	struct vscsi_result res;
 	unsigned int tries;
@@ -204,7 +204,7 @@ static int slow_lun_usable(struct tctx *t, const char *what)
 	return expect_good(t, what, &res);
 }
 
-static int fix_slow(struct tctx *t)
+int fix_slow(struct tctx *t)
 {
 	int ret;
 

@@ -373,7 +373,7 @@ out:
 
 static const struct tcase *const suites[] = {
 	ioctl_cases, io_cases, bad_cases, tmf_cases, evt_cases, more_cases,
-	bind_cases,
+	sec2_cases, bind_cases,
 };
 
 #define MAX_EXCLUDES 16

@@ -49,6 +49,7 @@ extern const struct tcase bad_cases[];
 extern const struct tcase tmf_cases[];
 extern const struct tcase evt_cases[];
 extern const struct tcase more_cases[];
+extern const struct tcase sec2_cases[];
 extern const struct tcase bind_cases[];
 
 int tfail(struct tctx *t, const char *fmt, ...)
@@ -77,6 +78,16 @@ void fill_pattern(uint8_t *buf, size_t len, uint64_t lba, unsigned int seed);
 const char *err_name(int err);
 /* Milliseconds on CLOCK_MONOTONIC. */
 long long now_ms(void);
+
+/*
+ * The slow LUN (cases-tmf.c): fix_slow() attaches and checks that it
+ * answers; slow_lun_usable() TURs it past the unit attentions a reset
+ * leaves.
+ */
+int fix_slow(struct tctx *t);
+int slow_lun_usable(struct tctx *t, const char *what);
+/* Slab in /proc/meminfo, kB, or -1 (cases-evt.c). */
+long slab_kb(void);
 
 /*
  * LIO configfs, as an admin changes it under a bound endpoint (lio.c):
