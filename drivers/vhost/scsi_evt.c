@@ -168,8 +168,16 @@ static void vhost_scsi_evt_deliver(struct vhost_scsi *vs)
 	int n = 0;
 
 	mutex_lock(&vq->mutex);
-	if (!vhost_vq_get_backend(vq) ||
-	    !vhost_has_feature(vq, VIRTIO_SCSI_F_HOTPLUG)) {
+	/*
+	 * SET_ENDPOINT binds the TPGs before it publishes the queues: an event
+	 * from that window waits (bounded) for the poll that publishing queues,
+	 * and CLEAR_ENDPOINT drops whatever is left.
+	 */
+	if (!vhost_vq_get_backend(vq)) {
+		mutex_unlock(&vq->mutex);
+		return;
+	}
+	if (!vhost_has_feature(vq, VIRTIO_SCSI_F_HOTPLUG)) {
 		mutex_unlock(&vq->mutex);
 		vhost_scsi_evt_flush(vs);
 		return;
