@@ -363,11 +363,14 @@ static int sec_inquiry_readable_zero_page(struct tctx *t)
 	struct chain c = { .cdb = cdb, .out_len = PAGE };
 	volatile uint8_t sink;
 	uint8_t *p;
+	char first[sizeof(t->msg)];
 	int ret = sec_inquiry_readable_buffer(t);
 
-	if (ret)
+	if (ret) {
+		memcpy(first, t->msg, sizeof(first));
 		return tfail(t, "expected the file-page INQUIRY case to pass "
-			     "first, got: %s", t->msg);
+			     "first, got: %s", first);
+	}
 	c.target = t->cfg->target;
 	c.lun = lun0(t);
 	c.cdb_len = scsi_cdb_inquiry(cdb, false, 0, 255);

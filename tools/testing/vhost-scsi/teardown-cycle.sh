@@ -116,8 +116,7 @@ unlink_lun() {
 # TPG 2's nexus is bound to an explicit ACL, which clearconfig removes
 # before the nexus: see teardown-targets.sh.
 clear_all() {
-	printf NULL >"/sys/kernel/config/target/vhost/$VSCSI_WWPN/tpgt_2/nexus" \
-		2>/dev/null
+	"$here/teardown-targets.sh" --wp-tpg-only
 	targetcli clearconfig confirm=True && "$here/teardown-targets.sh"
 }
 
