@@ -90,8 +90,13 @@ enum {
 #define VHOST_SCSI_DATA_SGL_SLACK	64
 #define VHOST_SCSI_DATA_SGL	(VHOST_SCSI_MAX_DATA_PAGES + \
 				 VHOST_SCSI_DATA_SGL_SLACK)
-/* Protection information: 8 bytes per 512-byte block of the above. */
-#define VHOST_SCSI_PROT_SGL	16
+/*
+ * Protection information: 8 bytes per 512-byte block of the above (128 KiB
+ * for 8 MiB of data), with the same slack.
+ */
+#define VHOST_SCSI_PROT_PAGES	(VHOST_SCSI_MAX_DATA_PAGES * 8 / 512)
+#define VHOST_SCSI_PROT_SGL	(VHOST_SCSI_PROT_PAGES + \
+				 VHOST_SCSI_DATA_SGL_SLACK)
 
 /*
  * The response may be split over one descriptor per byte; vhost never makes
@@ -126,7 +131,7 @@ struct vhost_scsi_stats {
 	u64 bad_header;		/* request or response area too short */
 	u64 bad_desc;		/* descriptor chain vhost could not map */
 	u64 bad_cdb;		/* CDB longer than 32 bytes */
-	u64 bad_direction;	/* data-in and data-out without F_INOUT */
+	u64 bad_direction;	/* buffers contradict the CDB's direction */
 	u64 map_failed;		/* guest pages could not be pinned */
 	u64 busy;		/* answered TASK SET FULL: no free command */
 	u64 tmfs;		/* task management functions received */

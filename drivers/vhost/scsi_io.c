@@ -4,11 +4,14 @@
  *
  * receive:  the kick handler pops a descriptor chain (handle_one);
  * parse:    header and LUN, CDB length, data direction, all checked before
- *           anything is taken from the pool;
+ *           anything is taken from the pool; the direction comes from the
+ *           CDB and the guest's buffers may only agree with it;
  * map:      guest data pages are pinned straight into the command's
- *           preallocated scatterlist, no copy;
- * submit:   target_init_cmd / target_submit_prep, then the target core's
- *           submission queue (or direct, see submit_direct);
+ *           preallocated scatterlist, no copy, every one for writing (see
+ *           vhost_scsi_map_data);
+ * submit:   target_init_cmd / target_submit_prep, a check of the segments
+ *           against the backstore, then the target core's submission queue
+ *           (or direct, see submit_direct);
  * complete: release_cmd (scsi_fabric.c) puts the command on the queue's done
  *           list; complete_work writes the response across the guest's
  *           buffers, returns the descriptor and signals once per batch;
@@ -24,6 +27,7 @@
 #include <linux/vmalloc.h>
 #include <linux/virtio_scsi.h>
 #include <scsi/scsi_proto.h>
+#include <target/target_core_backend.h>
 
 #include "scsi.h"
 
@@ -48,10 +52,14 @@ struct vhost_scsi_req {
 	int head;
 	struct iov_iter out;	/* header, then data-out */
 	struct iov_iter in;	/* response, then data-in */
+	const struct iovec *out_iov;	/* the readable part, for data-out */
+	unsigned int out_iovs;
 	const struct iovec *in_iov;	/* the writable part, for the response */
 	unsigned int in_iovs;
+	size_t hdr_size;
 	size_t data_out;
 	size_t data_in;
+	enum vhost_scsi_dir dir;	/* from the CDB, see parse_req */
 	struct vhost_scsi_cmd_req hdr;
 	struct vhost_scsi_tpg *tpg;
 	struct se_session *se_sess;
@@ -181,6 +189,8 @@ vhost_scsi_get_req(struct vhost_virtqueue *vq, struct vhost_scsi_req *req)
 	in_len = iov_length(vq->iov + out, in);
 	iov_iter_init(&req->out, ITER_SOURCE, vq->iov, out, out_len);
 	iov_iter_init(&req->in, ITER_DEST, vq->iov + out, in, in_len);
+	req->out_iov = vq->iov;
+	req->out_iovs = out;
 	req->in_iov = vq->iov + out;
 	req->in_iovs = in;
 	req->data_out = 0;
@@ -220,6 +230,7 @@ vhost_scsi_parse_req(struct vhost_scsi_vq *svq,
 			       VHOST_SCSI_CMD_REQ_SIZE;
 	u8 buf[VHOST_SCSI_CMD_REQ_PI_SIZE];
 
+	req->hdr_size = hdr_size;
 	if (copy_from_iter(buf, hdr_size, &req->out) != hdr_size ||
 	    vhost_scsi_parse_cmd_req(buf, hdr_size, pi,
 				     vhost_is_little_endian(&svq->vq),
@@ -239,7 +250,14 @@ vhost_scsi_parse_req(struct vhost_scsi_vq *svq,
 		return vhost_scsi_answer(svq, req, VIRTIO_SCSI_S_BAD_TARGET, 0,
 					 NULL, 0);
 	}
-	if (req->data_out && req->data_in) {
+	/*
+	 * The CDB says which way data flows; the buffers only may agree.  A
+	 * buffer pointing the other way has no SCSI status (it is the
+	 * transport that is wrong, not the command), so it is S_FAILURE.
+	 */
+	req->dir = vhost_scsi_data_dir(req->hdr.cdb, req->data_in,
+				       req->data_out);
+	if (req->dir == VHOST_SCSI_DIR_REFUSED) {
 		vhost_scsi_count(bad_direction);
 		return vhost_scsi_answer(svq, req, VIRTIO_SCSI_S_FAILURE, 0,
 					 NULL, 0);
@@ -336,18 +354,44 @@ static void vhost_scsi_save_resp_iov(struct vhost_scsi_cmd *cmd,
 	cmd->resp_iovs = n;
 }
 
+/*
+ * Pin the data (and protection) buffer of @req into @cmd.
+ *
+ * Contract: every page handed to the target core is pinned for writing
+ * (FOLL_WRITE), data-out pages included.  The target core and its
+ * backstores are not trusted to only read a data-out buffer (emulated
+ * commands memcpy their answer into whatever buffer they were given), so
+ * a write into a page the guest only read must land in the guest's own
+ * private copy: pinning for writing breaks copy-on-write, never leaving a
+ * shared page (the zero page, a KSM page, the page cache of a private file
+ * mapping) under the target core.  iov_iter_get_pages2() pins for writing
+ * exactly when the iterator is ITER_DEST, so data-out is pinned through an
+ * ITER_DEST iterator over the same readable iovecs.  Only data-in pages
+ * are dirtied at completion.
+ */
 static int vhost_scsi_map_data(struct vhost_scsi_cmd *cmd,
 			       struct vhost_scsi_req *req)
 {
-	struct iov_iter *it = req->data_in ? &req->in : &req->out;
-	size_t len = req->data_in ? req->data_in : req->data_out;
-	u32 pi = req->data_in ? req->hdr.pi_bytesin : req->hdr.pi_bytesout;
+	struct iov_iter out, *it = &req->in;
+	size_t len = req->data_in;
+	u32 pi = req->hdr.pi_bytesin;
 	int n;
 
-	iov_iter_advance(&req->in, VHOST_SCSI_CMD_RESP_SIZE);
-	cmd->data_in = req->data_in;
+	cmd->data_in = req->dir == VHOST_SCSI_DIR_IN;
 	cmd->sgl_count = 0;
 	cmd->prot_count = 0;
+	if (cmd->data_in) {
+		iov_iter_advance(it, VHOST_SCSI_CMD_RESP_SIZE);
+	} else if (req->dir == VHOST_SCSI_DIR_OUT) {
+		iov_iter_init(&out, ITER_DEST, req->out_iov, req->out_iovs,
+			      req->hdr_size + req->data_out);
+		iov_iter_advance(&out, req->hdr_size);
+		it = &out;
+		len = req->data_out;
+		pi = req->hdr.pi_bytesout;
+	} else {
+		return 0;
+	}
 	if (pi) {
 		n = vhost_scsi_map_iter(it, pi, cmd->prot_sgl,
 					VHOST_SCSI_PROT_SGL, cmd->data_in);
@@ -388,20 +432,77 @@ static void vhost_scsi_cmd_put(struct vhost_scsi_cmd *cmd)
 		wake_up(&svq->vs->drain_wq);
 }
 
+/*
+ * Backstores that copy through a bounce or the page cache, whatever the
+ * alignment of the guest's segments.
+ */
+static bool vhost_scsi_copying_backstore(const struct se_device *dev)
+{
+	const char *name = dev->transport->name;
+
+	return !strcmp(name, "rd_mcp") || !strcmp(name, "fileio");
+}
+
+static bool vhost_scsi_sgl_aligned(const struct scatterlist *sgl,
+				   unsigned int n, u32 align)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (sgl[i].offset % align || sgl[i].length % align)
+			return false;
+	return true;
+}
+
+/*
+ * The guest chose the segment boundaries; a block device below the target
+ * core may not accept them (brd warns on a bvec that is not sector
+ * aligned, NVMe cannot describe one).  After target_submit_prep() the
+ * LUN's device is known.  Protection data is made of 8-byte tuples, which
+ * the target core reads across segments, for every backstore.  Backstores
+ * that copy (ramdisk, fileio) take any layout; every other one, unknown
+ * ones included, gets logical blocks in block-aligned segments and tuples
+ * in 8-byte-aligned ones.  Commands whose buffer is not logical blocks
+ * (parameter data, INQUIRY answers) are emulated by the target core
+ * through a kernel mapping and are not checked.
+ */
+static bool vhost_scsi_layout_ok(const struct vhost_scsi_cmd *cmd,
+				 const struct vhost_scsi_req *req)
+{
+	const struct se_cmd *se_cmd = &cmd->se_cmd;
+	const struct se_device *dev = se_cmd->se_dev;
+	bool blocks = (se_cmd->se_cmd_flags & SCF_SCSI_DATA_CDB) ||
+		      (vhost_scsi_cdb_xfer(req->hdr.cdb) &
+		       VHOST_SCSI_XFER_BLOCKS);
+
+	if ((req->hdr.pi_bytesin | req->hdr.pi_bytesout) % 8)
+		return false;
+	if (!dev || !dev->dev_attrib.block_size)
+		return false;	/* cannot happen after a LUN lookup */
+	if (vhost_scsi_copying_backstore(dev))
+		return true;
+	if (!vhost_scsi_sgl_aligned(cmd->prot_sgl, cmd->prot_count, 8))
+		return false;
+	return !blocks || vhost_scsi_sgl_aligned(cmd->sgl, cmd->sgl_count,
+						 dev->dev_attrib.block_size);
+}
+
 static void vhost_scsi_submit(struct vhost_scsi_cmd *cmd,
 			      struct vhost_scsi_req *req)
 {
 	struct se_cmd *se_cmd = &cmd->se_cmd;
 	u32 len = req->data_in + req->data_out -
 		  req->hdr.pi_bytesin - req->hdr.pi_bytesout;
-	int dir = req->data_in ? DMA_FROM_DEVICE :
-		  req->data_out ? DMA_TO_DEVICE : DMA_NONE;
+	int dir = req->dir == VHOST_SCSI_DIR_IN ? DMA_FROM_DEVICE :
+		  req->dir == VHOST_SCSI_DIR_OUT ? DMA_TO_DEVICE : DMA_NONE;
 
 	BUILD_BUG_ON(VHOST_SCSI_SAM_SIMPLE_TAG != TCM_SIMPLE_TAG);
 	BUILD_BUG_ON(VHOST_SCSI_SAM_HEAD_TAG != TCM_HEAD_TAG);
 	BUILD_BUG_ON(VHOST_SCSI_SAM_ORDERED_TAG != TCM_ORDERED_TAG);
 	BUILD_BUG_ON(VHOST_SCSI_SAM_ACA_TAG != TCM_ACA_TAG);
 	memset(se_cmd, 0, sizeof(*se_cmd));
+	/* The target core writes sense without clearing what it skips. */
+	memset(cmd->sense, 0, sizeof(cmd->sense));
 	se_cmd->tag = req->hdr.tag;
 	cmd->data_len = len;
 	vhost_scsi_count(cmds);
@@ -419,6 +520,12 @@ static void vhost_scsi_submit(struct vhost_scsi_cmd *cmd,
 			       NULL, 0, cmd->prot_sgl, cmd->prot_count,
 			       GFP_KERNEL))
 		return;	/* already answered with CHECK CONDITION */
+	if (!vhost_scsi_layout_ok(cmd, req)) {
+		/* Answered CHECK CONDITION; no backstore saw the segments. */
+		transport_generic_request_failure(se_cmd,
+						  TCM_INVALID_FIELD_IN_COMMAND_IU);
+		return;
+	}
 	if (READ_ONCE(submit_direct))
 		target_submit(se_cmd);
 	else
@@ -530,7 +637,8 @@ static u32 vhost_scsi_fill_resp(struct vhost_scsi_cmd *cmd,
 	if (cmd->response == VIRTIO_SCSI_S_OK) {
 		resp->status = se_cmd->scsi_status;
 		resp->sense = cmd->sense;
-		resp->sense_len = se_cmd->scsi_sense_length;
+		resp->sense_len = min_t(u32, se_cmd->scsi_sense_length,
+					sizeof(cmd->sense));
 		if (se_cmd->se_cmd_flags & SCF_OVERFLOW_BIT)
 			resp->response = VIRTIO_SCSI_S_OVERRUN;
 		if (se_cmd->scsi_status == SAM_STAT_GOOD)

@@ -392,3 +392,211 @@ int vhost_scsi_parse_tpgt(const char *name, u16 *tpgt)
 	*tpgt = (u16)v;
 	return 0;
 }
+
+/*
+ * Data buffers per operation code, from T10's operation code list (SPC-4,
+ * SBC-3, and the common MMC-6 and SSC-4 codes).  A code that means a read
+ * in one command set and a write in another is a write here; 0 is an
+ * unknown code, which vhost_scsi_cdb_xfer() treats as a write.
+ */
+#define XF_NODATA	VHOST_SCSI_XFER_OUT	/* nothing, or tolerated data-out */
+#define XF_RD		VHOST_SCSI_XFER_IN
+#define XF_WR		(VHOST_SCSI_XFER_OUT | VHOST_SCSI_XFER_WRITE)
+#define XF_RD_BLK	(XF_RD | VHOST_SCSI_XFER_BLOCKS)
+#define XF_WR_BLK	(XF_WR | VHOST_SCSI_XFER_BLOCKS)
+#define XF_VERIFY	(XF_NODATA | VHOST_SCSI_XFER_BLOCKS)	/* BYTCHK */
+#define XF_BY_SA	0x80	/* decided by the service action */
+
+static const u8 xfer_by_opcode[256] = {
+	[0x00] = XF_NODATA,	/* TEST UNIT READY */
+	[0x01] = XF_NODATA,	/* REZERO UNIT / REWIND */
+	[0x03] = XF_RD,		/* REQUEST SENSE */
+	[0x04] = XF_WR,		/* FORMAT UNIT */
+	[0x05] = XF_RD,		/* READ BLOCK LIMITS */
+	[0x07] = XF_WR,		/* REASSIGN BLOCKS */
+	[0x08] = XF_RD_BLK,	/* READ(6) */
+	[0x0a] = XF_WR_BLK,	/* WRITE(6) */
+	[0x0b] = XF_NODATA,	/* SEEK(6) */
+	[0x0f] = XF_RD_BLK,	/* READ REVERSE(6) */
+	[0x10] = XF_WR,		/* WRITE FILEMARKS(6) */
+	[0x11] = XF_NODATA,	/* SPACE(6) */
+	[0x12] = XF_RD,		/* INQUIRY */
+	[0x13] = XF_VERIFY,	/* VERIFY(6) */
+	[0x14] = XF_RD,		/* RECOVER BUFFERED DATA */
+	[0x15] = XF_WR,		/* MODE SELECT(6) */
+	[0x16] = XF_NODATA,	/* RESERVE(6) */
+	[0x17] = XF_NODATA,	/* RELEASE(6) */
+	[0x19] = XF_WR,		/* ERASE(6) */
+	[0x1a] = XF_RD,		/* MODE SENSE(6) */
+	[0x1b] = XF_NODATA,	/* START STOP UNIT / LOAD UNLOAD */
+	[0x1c] = XF_RD,		/* RECEIVE DIAGNOSTIC RESULTS */
+	[0x1d] = XF_WR,		/* SEND DIAGNOSTIC */
+	[0x1e] = XF_NODATA,	/* PREVENT ALLOW MEDIUM REMOVAL */
+	[0x23] = XF_RD,		/* READ FORMAT CAPACITIES */
+	[0x25] = XF_RD,		/* READ CAPACITY(10) */
+	[0x28] = XF_RD_BLK,	/* READ(10) */
+	[0x2a] = XF_WR_BLK,	/* WRITE(10) */
+	[0x2b] = XF_NODATA,	/* SEEK(10) / LOCATE(10) */
+	[0x2e] = XF_WR_BLK,	/* WRITE AND VERIFY(10) */
+	[0x2f] = XF_VERIFY,	/* VERIFY(10) */
+	[0x34] = XF_RD,		/* PRE-FETCH(10) / READ POSITION */
+	[0x35] = XF_NODATA,	/* SYNCHRONIZE CACHE(10) */
+	[0x36] = XF_NODATA,	/* LOCK UNLOCK CACHE(10) */
+	[0x37] = XF_RD,		/* READ DEFECT DATA(10) */
+	[0x3b] = XF_WR,		/* WRITE BUFFER */
+	[0x3c] = XF_RD,		/* READ BUFFER(10) */
+	[0x3e] = XF_RD,		/* READ LONG(10) */
+	[0x3f] = XF_WR,		/* WRITE LONG(10) */
+	[0x41] = XF_WR_BLK,	/* WRITE SAME(10) */
+	[0x42] = XF_WR,		/* UNMAP; MMC READ SUB-CHANNEL */
+	[0x43] = XF_RD,		/* READ TOC/PMA/ATIP */
+	[0x44] = XF_RD,		/* REPORT DENSITY SUPPORT / READ HEADER */
+	[0x45] = XF_NODATA,	/* PLAY AUDIO(10) */
+	[0x46] = XF_RD,		/* GET CONFIGURATION */
+	[0x47] = XF_NODATA,	/* PLAY AUDIO MSF */
+	[0x48] = XF_WR,		/* SANITIZE */
+	[0x4a] = XF_RD,		/* GET EVENT STATUS NOTIFICATION */
+	[0x4b] = XF_NODATA,	/* PAUSE/RESUME */
+	[0x4c] = XF_WR,		/* LOG SELECT */
+	[0x4d] = XF_RD,		/* LOG SENSE */
+	[0x4e] = XF_NODATA,	/* STOP PLAY/SCAN */
+	[0x50] = XF_WR,		/* XDWRITE(10) */
+	[0x51] = XF_WR,		/* XPWRITE(10); MMC READ DISC INFORMATION */
+	[0x52] = XF_RD,		/* XDREAD(10) / READ TRACK INFORMATION */
+	[0x53] = XF_WR,		/* XDWRITEREAD(10); MMC RESERVE TRACK */
+	[0x54] = XF_WR,		/* SEND OPC INFORMATION */
+	[0x55] = XF_WR,		/* MODE SELECT(10) */
+	[0x56] = XF_NODATA,	/* RESERVE(10) */
+	[0x57] = XF_NODATA,	/* RELEASE(10) */
+	[0x58] = XF_WR,		/* REPAIR TRACK */
+	[0x5a] = XF_RD,		/* MODE SENSE(10) */
+	[0x5b] = XF_WR,		/* CLOSE TRACK/SESSION */
+	[0x5c] = XF_RD,		/* READ BUFFER CAPACITY */
+	[0x5d] = XF_WR,		/* SEND CUE SHEET */
+	[0x5e] = XF_BY_SA,	/* PERSISTENT RESERVE IN */
+	[0x5f] = XF_WR,		/* PERSISTENT RESERVE OUT */
+	[0x7f] = XF_BY_SA,	/* variable length CDB */
+	[0x83] = XF_WR,		/* EXTENDED COPY (THIRD-PARTY COPY OUT) */
+	[0x84] = XF_RD,		/* RECEIVE COPY RESULTS (THIRD-PARTY COPY IN) */
+	[0x86] = XF_RD,		/* ACCESS CONTROL IN */
+	[0x87] = XF_WR,		/* ACCESS CONTROL OUT */
+	[0x88] = XF_RD_BLK,	/* READ(16) */
+	[0x89] = XF_WR_BLK,	/* COMPARE AND WRITE */
+	[0x8a] = XF_WR_BLK,	/* WRITE(16) */
+	[0x8b] = XF_WR_BLK,	/* ORWRITE(16) */
+	[0x8c] = XF_RD,		/* READ ATTRIBUTE */
+	[0x8d] = XF_WR,		/* WRITE ATTRIBUTE */
+	[0x8e] = XF_WR_BLK,	/* WRITE AND VERIFY(16) */
+	[0x8f] = XF_VERIFY,	/* VERIFY(16) */
+	[0x90] = XF_NODATA,	/* PRE-FETCH(16) */
+	[0x91] = XF_NODATA,	/* SYNCHRONIZE CACHE(16) / SPACE(16) */
+	[0x92] = XF_NODATA,	/* LOCK UNLOCK CACHE(16) / LOCATE(16) */
+	[0x93] = XF_WR_BLK,	/* WRITE SAME(16) / ERASE(16) */
+	[0x9c] = XF_WR_BLK,	/* WRITE ATOMIC(16) */
+	[0x9e] = XF_BY_SA,	/* SERVICE ACTION IN(16) */
+	[0x9f] = XF_WR,		/* SERVICE ACTION OUT(16) */
+	[0xa0] = XF_RD,		/* REPORT LUNS */
+	[0xa1] = XF_WR,		/* ATA PASS-THROUGH(12); MMC BLANK */
+	[0xa2] = XF_RD,		/* SECURITY PROTOCOL IN */
+	[0xa3] = XF_BY_SA,	/* MAINTENANCE IN; MMC SEND KEY */
+	[0xa4] = XF_WR,		/* MAINTENANCE OUT; MMC REPORT KEY */
+	[0xa5] = XF_NODATA,	/* PLAY AUDIO(12) */
+	[0xa6] = XF_NODATA,	/* LOAD/UNLOAD MEDIUM */
+	[0xa8] = XF_RD_BLK,	/* READ(12) */
+	[0xa9] = XF_WR,		/* SERVICE ACTION OUT(12) */
+	[0xaa] = XF_WR_BLK,	/* WRITE(12) */
+	[0xab] = XF_BY_SA,	/* SERVICE ACTION IN(12) */
+	[0xac] = XF_RD,		/* GET PERFORMANCE */
+	[0xad] = XF_RD,		/* READ DISC STRUCTURE */
+	[0xae] = XF_WR_BLK,	/* WRITE AND VERIFY(12) */
+	[0xaf] = XF_VERIFY,	/* VERIFY(12) */
+	[0xb5] = XF_WR,		/* SECURITY PROTOCOL OUT */
+	[0xb6] = XF_WR,		/* SET STREAMING */
+	[0xb7] = XF_RD,		/* READ DEFECT DATA(12) */
+	[0xb9] = XF_RD,		/* READ CD MSF */
+	[0xbb] = XF_NODATA,	/* SET CD SPEED */
+	[0xbd] = XF_RD,		/* MECHANISM STATUS */
+	[0xbe] = XF_RD,		/* READ CD */
+	[0xbf] = XF_WR,		/* SEND DISC STRUCTURE */
+};
+
+/* Codes that name several commands, told apart by their service action. */
+static u8 xfer_by_service_action(const u8 *cdb)
+{
+	u16 sa = cdb[1] & 0x1f;
+
+	switch (cdb[0]) {
+	case 0x5e:	/* READ KEYS ... READ FULL STATUS */
+		return sa <= 0x03 ? XF_RD : 0;
+	case 0x9e:	/* READ CAPACITY(16) ... GET STREAM STATUS */
+		return (sa >= 0x10 && sa <= 0x13) || sa == 0x16 ? XF_RD : 0;
+	case 0xa3:	/* REPORT IDENTIFYING INFO ... MANAGEMENT PROTOCOL IN;
+			 * MMC SEND KEY (a write) has 0 there
+			 */
+		return sa == 0x05 || (sa >= 0x0a && sa <= 0x10) ? XF_RD : 0;
+	case 0xab:	/* READ MEDIA SERIAL NUMBER */
+		return sa == 0x01 ? XF_RD : 0;
+	}
+	/* 0x7f: the service action is bytes 8-9. */
+	switch ((u16)(cdb[8] << 8 | cdb[9])) {
+	case 0x0003:	/* XDREAD(32) */
+	case 0x0009:	/* READ(32) */
+		return XF_RD_BLK;
+	case 0x000a:	/* VERIFY(32) */
+		return XF_VERIFY;
+	case 0x000b:	/* WRITE(32) */
+	case 0x000c:	/* WRITE AND VERIFY(32) */
+	case 0x000d:	/* WRITE SAME(32) */
+	case 0x000e:	/* ORWRITE(32) */
+		return XF_WR_BLK;
+	}
+	return 0;
+}
+
+/**
+ * vhost_scsi_cdb_xfer() - which data buffer a CDB may come with
+ * @cdb:	at least VHOST_SCSI_CDB_SIZE bytes
+ *
+ * Fail closed: a command not known to return data to the initiator never
+ * gets VHOST_SCSI_XFER_IN, and one not known to leave the medium alone is
+ * VHOST_SCSI_XFER_WRITE, so that the target core's write-protect check
+ * sees it as data-out.
+ *
+ * Return: VHOST_SCSI_XFER_* flags.
+ */
+unsigned int vhost_scsi_cdb_xfer(const u8 *cdb)
+{
+	u8 x = xfer_by_opcode[cdb[0]];
+
+	if (x == XF_BY_SA)
+		x = xfer_by_service_action(cdb);
+	return x ? x : XF_WR;
+}
+
+/**
+ * vhost_scsi_data_dir() - the direction to hand a request to the target core
+ * @cdb:	at least VHOST_SCSI_CDB_SIZE bytes
+ * @in:		the request has a data-in buffer (device-writable bytes
+ *		after the response)
+ * @out:	the request has a data-out buffer (bytes after the header)
+ *
+ * The direction comes from the CDB; the buffers may only agree with it.
+ * Both buffers at once (bidirectional commands) are refused.
+ *
+ * Return: VHOST_SCSI_DIR_*.
+ */
+enum vhost_scsi_dir vhost_scsi_data_dir(const u8 *cdb, bool in, bool out)
+{
+	unsigned int x = vhost_scsi_cdb_xfer(cdb);
+
+	if (in && out)
+		return VHOST_SCSI_DIR_REFUSED;
+	if (in)
+		return x & VHOST_SCSI_XFER_IN ? VHOST_SCSI_DIR_IN :
+						VHOST_SCSI_DIR_REFUSED;
+	if (out)
+		return x & VHOST_SCSI_XFER_OUT ? VHOST_SCSI_DIR_OUT :
+						 VHOST_SCSI_DIR_REFUSED;
+	return x & VHOST_SCSI_XFER_WRITE ? VHOST_SCSI_DIR_OUT :
+					   VHOST_SCSI_DIR_NONE;
+}

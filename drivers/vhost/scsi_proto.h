@@ -105,6 +105,27 @@ int vhost_scsi_task_attr(u8 virtio_attr);
 void vhost_scsi_build_cmd_resp(u8 *buf, bool le,
 			       const struct vhost_scsi_cmd_resp *resp);
 
+/*
+ * The data buffer a CDB may come with, as vhost_scsi_cdb_xfer() reports it.
+ * Every command may also come without one.
+ */
+#define VHOST_SCSI_XFER_IN	0x1	/* a data-in buffer: the device fills it */
+#define VHOST_SCSI_XFER_OUT	0x2	/* a data-out buffer */
+/* may change the medium or the LU: without a buffer still data-out */
+#define VHOST_SCSI_XFER_WRITE	0x4
+#define VHOST_SCSI_XFER_BLOCKS	0x8	/* the buffer holds logical blocks */
+
+/* The direction a request is handed to the target core with. */
+enum vhost_scsi_dir {
+	VHOST_SCSI_DIR_NONE,	/* DMA_NONE */
+	VHOST_SCSI_DIR_OUT,	/* DMA_TO_DEVICE, possibly 0 bytes */
+	VHOST_SCSI_DIR_IN,	/* DMA_FROM_DEVICE */
+	VHOST_SCSI_DIR_REFUSED,	/* the buffers contradict the CDB */
+};
+
+unsigned int vhost_scsi_cdb_xfer(const u8 *cdb);
+enum vhost_scsi_dir vhost_scsi_data_dir(const u8 *cdb, bool in, bool out);
+
 /* Control queue */
 struct vhost_scsi_tmf_req {
 	u32 subtype;

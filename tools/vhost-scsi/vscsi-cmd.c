@@ -223,7 +223,7 @@ int vscsi_req_submit(struct vscsi_dev *dev, struct vscsi_vq *vq,
 	return kick ? vscsi_vq_kick(vq) : 0;
 }
 
-static void parse_resp(const uint8_t *p, struct vscsi_result *res)
+void vscsi_resp_parse(const void *p, struct vscsi_result *res)
 {
 	struct virtio_scsi_cmd_resp resp;
 
@@ -246,7 +246,7 @@ void vscsi_req_finish(struct vscsi_dev *dev, struct vscsi_req *req)
 			   req->resp_len + cmd->data_in_len);
 	/* The stream has PAGE bytes of slack, so a short response is
 	 * still parsed from our own (poisoned) memory. */
-	parse_resp(in, &req->res);
+	vscsi_resp_parse(in, &req->res);
 	if (cmd->data_in_len)
 		memcpy(cmd->data_in, in + req->resp_len, cmd->data_in_len);
 	req_free_buffers(dev, req);

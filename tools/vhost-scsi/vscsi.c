@@ -135,6 +135,20 @@ uint64_t vscsi_mem_alloc(struct vscsi_mem *mem, uint64_t len, uint64_t align)
 	return 0;
 }
 
+uint64_t vscsi_mem_alloc_untouched(struct vscsi_mem *mem, uint64_t len)
+{
+	uint64_t gpa;
+
+	len = (len + VSCSI_PAGE_SIZE - 1) & ~(VSCSI_PAGE_SIZE - 1);
+	gpa = vscsi_mem_alloc(mem, len, VSCSI_PAGE_SIZE);
+	/* Private anonymous memory: dropped pages read back as zero page. */
+	if (gpa && madvise(vscsi_mem_ptr(mem, gpa, len), len, MADV_DONTNEED)) {
+		vscsi_mem_free(mem, gpa, len);
+		return 0;
+	}
+	return gpa;
+}
+
 void vscsi_mem_free(struct vscsi_mem *mem, uint64_t gpa, uint64_t len)
 {
 	unsigned int i = 0;

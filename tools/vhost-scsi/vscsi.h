@@ -79,6 +79,12 @@ int vscsi_mem_init(struct vscsi_mem *mem, uint64_t gpa, uint64_t size);
 void vscsi_mem_exit(struct vscsi_mem *mem);
 /* Returns the GPA of a zeroed buffer, or 0 when out of memory. */
 uint64_t vscsi_mem_alloc(struct vscsi_mem *mem, uint64_t len, uint64_t align);
+/*
+ * Whole pages, page aligned, whose memory the process has never written:
+ * a read maps the shared zero page, a write faults in a private page.
+ * For tests that must know what backs a guest page.  GPA or 0.
+ */
+uint64_t vscsi_mem_alloc_untouched(struct vscsi_mem *mem, uint64_t len);
 void vscsi_mem_free(struct vscsi_mem *mem, uint64_t gpa, uint64_t len);
 /* Host pointer for [gpa, gpa + len), or NULL if not inside guest RAM. */
 void *vscsi_mem_ptr(const struct vscsi_mem *mem, uint64_t gpa, uint64_t len);
@@ -311,6 +317,8 @@ void vscsi_lun_encode(uint8_t lun[8], uint8_t target, uint16_t lun_id);
 int vscsi_req_submit(struct vscsi_dev *dev, struct vscsi_vq *vq,
 		     struct vscsi_req *req, const struct vscsi_cmd *cmd,
 		     bool kick);
+/* Parse a virtio_scsi_cmd_resp as the device wrote it. */
+void vscsi_resp_parse(const void *resp, struct vscsi_result *res);
 /* Wait for @req, parse the response, copy data-in, free guest memory. */
 int vscsi_req_wait(struct vscsi_dev *dev, struct vscsi_req *req,
 		   int timeout_ms);

@@ -6,6 +6,8 @@
 #include "../../../drivers/vhost/scsi_proto.h"
 #include "check.h"
 
+static char check_what[32];
+
 static void put_le32(u8 *p, u32 v)
 {
 	p[0] = v;
@@ -235,6 +237,187 @@ static void cdb_len_variable(void)
 	CHECK_EQ("largest", vhost_scsi_cdb_len(cdb), 263);
 }
 
+/* Direction of @op (service action @sa in byte 1) for the given buffers. */
+static enum vhost_scsi_dir dir_of(u8 op, u8 sa, bool in, bool out)
+{
+	u8 cdb[VHOST_SCSI_CDB_SIZE] = { op, sa };
+
+	return vhost_scsi_data_dir(cdb, in, out);
+}
+
+static enum vhost_scsi_dir dir_of32(u16 sa, bool in, bool out)
+{
+	u8 cdb[VHOST_SCSI_CDB_SIZE] = { 0x7f };
+
+	cdb[7] = 0x18;
+	cdb[8] = sa >> 8;
+	cdb[9] = sa & 0xff;
+	return vhost_scsi_data_dir(cdb, in, out);
+}
+
+/* Each of @ops must map (in, out, nothing) to @in, @out and @none. */
+static void check_ops(const u8 *ops, size_t n, enum vhost_scsi_dir in,
+		      enum vhost_scsi_dir out, enum vhost_scsi_dir none)
+{
+	size_t i;
+
+	for (i = 0; i < n && !check_failed; i++) {
+		snprintf(check_what, sizeof(check_what), "opcode 0x%02x", ops[i]);
+		CHECK_EQ(check_what, dir_of(ops[i], 0, true, false), in);
+		CHECK_EQ(check_what, dir_of(ops[i], 0, false, true), out);
+		CHECK_EQ(check_what, dir_of(ops[i], 0, false, false), none);
+	}
+}
+
+/* INQUIRY, MODE SENSE, REPORT LUNS, READ CAPACITY, READ: in or nothing. */
+static void dir_reads_take_data_in_only(void)
+{
+	static const u8 ops[] = { 0x12, 0x1a, 0x5a, 0xa0, 0x25, 0x28, 0x88,
+				  0x08, 0xa8, 0x03, 0x4d, 0x3c };
+
+	check_ops(ops, sizeof(ops), VHOST_SCSI_DIR_IN, VHOST_SCSI_DIR_REFUSED,
+		  VHOST_SCSI_DIR_NONE);
+}
+
+/*
+ * Write-class commands: never a data-in buffer; with no buffer still
+ * data-out, so the target core's write-protect check applies.
+ */
+static void dir_writes_refuse_data_in(void)
+{
+	static const u8 ops[] = { 0x0a, 0x2a, 0xaa, 0x8a, 0x41, 0x93, 0x42,
+				  0x89, 0x2e, 0x8e, 0x04, 0x3b, 0x5f, 0x15,
+				  0x55, 0x50, 0x51, 0x53, 0x8b, 0x9c, 0x83,
+				  0x07, 0x3f, 0x48, 0x4c, 0xa4, 0x9f, 0xa1 };
+
+	check_ops(ops, sizeof(ops), VHOST_SCSI_DIR_REFUSED, VHOST_SCSI_DIR_OUT,
+		  VHOST_SCSI_DIR_OUT);
+}
+
+/* No-data commands and VERIFY (BYTCHK): nothing, or data-out. */
+static void dir_nodata_and_verify(void)
+{
+	static const u8 ops[] = { 0x00, 0x1b, 0x1e, 0x35, 0x91, 0x2f, 0x8f,
+				  0xaf, 0x13, 0x90 };
+
+	check_ops(ops, sizeof(ops), VHOST_SCSI_DIR_REFUSED, VHOST_SCSI_DIR_OUT,
+		  VHOST_SCSI_DIR_NONE);
+}
+
+/* Unknown and vendor codes fail closed: never data-in, always a write. */
+static void dir_unknown_fails_closed(void)
+{
+	static const u8 ops[] = { 0x02, 0x06, 0x0c, 0x20, 0x60, 0xc0, 0xd5,
+				  0xff, 0xf0, 0x9d, 0x82 };
+
+	check_ops(ops, sizeof(ops), VHOST_SCSI_DIR_REFUSED, VHOST_SCSI_DIR_OUT,
+		  VHOST_SCSI_DIR_OUT);
+}
+
+static void dir_both_buffers_refused(void)
+{
+	CHECK_EQ("READ(10)", dir_of(0x28, 0, true, true),
+		 VHOST_SCSI_DIR_REFUSED);
+	CHECK_EQ("WRITE(10)", dir_of(0x2a, 0, true, true),
+		 VHOST_SCSI_DIR_REFUSED);
+	CHECK_EQ("TUR", dir_of(0x00, 0, true, true), VHOST_SCSI_DIR_REFUSED);
+}
+
+/* PR IN, SERVICE ACTION IN(16), MAINTENANCE IN: known actions only. */
+static void dir_service_actions(void)
+{
+	u8 sa;
+
+	for (sa = 0; sa <= 3; sa++)
+		CHECK_EQ("PR IN", dir_of(0x5e, sa, true, false),
+			 VHOST_SCSI_DIR_IN);
+	CHECK_EQ("PR IN unknown", dir_of(0x5e, 0x1f, true, false),
+		 VHOST_SCSI_DIR_REFUSED);
+	CHECK_EQ("PR IN unknown, none", dir_of(0x5e, 0x1f, false, false),
+		 VHOST_SCSI_DIR_OUT);
+	CHECK_EQ("PR OUT", dir_of(0x5f, 0, true, false),
+		 VHOST_SCSI_DIR_REFUSED);
+	CHECK_EQ("READ CAPACITY(16)", dir_of(0x9e, 0x10, true, false),
+		 VHOST_SCSI_DIR_IN);
+	CHECK_EQ("GET LBA STATUS", dir_of(0x9e, 0x12, true, false),
+		 VHOST_SCSI_DIR_IN);
+	CHECK_EQ("SAI(16) unknown", dir_of(0x9e, 0x1e, true, false),
+		 VHOST_SCSI_DIR_REFUSED);
+	CHECK_EQ("SAI(16) service action bits only",
+		 dir_of(0x9e, 0xf0, true, false), VHOST_SCSI_DIR_IN);
+	CHECK_EQ("REPORT TARGET PORT GROUPS", dir_of(0xa3, 0x0a, true, false),
+		 VHOST_SCSI_DIR_IN);
+	CHECK_EQ("REPORT SUPPORTED OPCODES", dir_of(0xa3, 0x0c, true, false),
+		 VHOST_SCSI_DIR_IN);
+	CHECK_EQ("MAINTENANCE IN 0 (SEND KEY)", dir_of(0xa3, 0, true, false),
+		 VHOST_SCSI_DIR_REFUSED);
+	CHECK_EQ("SEND KEY data-out", dir_of(0xa3, 0, false, true),
+		 VHOST_SCSI_DIR_OUT);
+	CHECK_EQ("MAINTENANCE OUT", dir_of(0xa4, 0x06, true, false),
+		 VHOST_SCSI_DIR_REFUSED);
+	CHECK_EQ("READ MEDIA SERIAL NUMBER", dir_of(0xab, 0x01, true, false),
+		 VHOST_SCSI_DIR_IN);
+	CHECK_EQ("SAI(12) unknown", dir_of(0xab, 0x02, true, false),
+		 VHOST_SCSI_DIR_REFUSED);
+}
+
+static void dir_variable_length(void)
+{
+	CHECK_EQ("READ(32)", dir_of32(0x0009, true, false), VHOST_SCSI_DIR_IN);
+	CHECK_EQ("READ(32) out", dir_of32(0x0009, false, true),
+		 VHOST_SCSI_DIR_REFUSED);
+	CHECK_EQ("WRITE(32) in", dir_of32(0x000b, true, false),
+		 VHOST_SCSI_DIR_REFUSED);
+	CHECK_EQ("WRITE SAME(32) in", dir_of32(0x000d, true, false),
+		 VHOST_SCSI_DIR_REFUSED);
+	CHECK_EQ("WRITE SAME(32) none", dir_of32(0x000d, false, false),
+		 VHOST_SCSI_DIR_OUT);
+	CHECK_EQ("VERIFY(32) none", dir_of32(0x000a, false, false),
+		 VHOST_SCSI_DIR_NONE);
+	CHECK_EQ("VERIFY(32) in", dir_of32(0x000a, true, false),
+		 VHOST_SCSI_DIR_REFUSED);
+	CHECK_EQ("unknown(32) in", dir_of32(0x1234, true, false),
+		 VHOST_SCSI_DIR_REFUSED);
+	CHECK_EQ("unknown(32) none", dir_of32(0x1234, false, false),
+		 VHOST_SCSI_DIR_OUT);
+}
+
+/* Commands whose buffer is logical blocks, for alignment checks. */
+static void xfer_blocks(void)
+{
+	u8 cdb[VHOST_SCSI_CDB_SIZE] = { 0x2a };
+
+	CHECK_EQ("WRITE(10)", vhost_scsi_cdb_xfer(cdb) & VHOST_SCSI_XFER_BLOCKS,
+		 VHOST_SCSI_XFER_BLOCKS);
+	cdb[0] = 0x93;
+	CHECK_EQ("WRITE SAME(16)",
+		 vhost_scsi_cdb_xfer(cdb) & VHOST_SCSI_XFER_BLOCKS,
+		 VHOST_SCSI_XFER_BLOCKS);
+	cdb[0] = 0x12;
+	CHECK_EQ("INQUIRY", vhost_scsi_cdb_xfer(cdb) & VHOST_SCSI_XFER_BLOCKS,
+		 0);
+	cdb[0] = 0x42;
+	CHECK_EQ("UNMAP", vhost_scsi_cdb_xfer(cdb) & VHOST_SCSI_XFER_BLOCKS, 0);
+}
+
+/* Every opcode: a data-in buffer only where "none" is not a write. */
+static void dir_in_never_for_writes(void)
+{
+	u8 cdb[VHOST_SCSI_CDB_SIZE] = { 0 };
+	unsigned int op;
+
+	for (op = 0; op < 256; op++) {
+		unsigned int x;
+
+		cdb[0] = op;
+		x = vhost_scsi_cdb_xfer(cdb);
+		CHECK_EQ("in and write", (x & VHOST_SCSI_XFER_IN) &&
+			 (x & VHOST_SCSI_XFER_WRITE), 0);
+		CHECK_EQ("in and out", (x & VHOST_SCSI_XFER_IN) &&
+			 (x & VHOST_SCSI_XFER_OUT), 0);
+	}
+}
+
 static void task_attr_mapping(void)
 {
 	CHECK_EQ("simple", vhost_scsi_task_attr(0), 0x20);
@@ -452,6 +635,15 @@ static const struct check_case cases[] = {
 	CASE(cmd_req_bad_lun_flagged),
 	CASE(cdb_len_by_group),
 	CASE(cdb_len_variable),
+	CASE(dir_reads_take_data_in_only),
+	CASE(dir_writes_refuse_data_in),
+	CASE(dir_nodata_and_verify),
+	CASE(dir_unknown_fails_closed),
+	CASE(dir_both_buffers_refused),
+	CASE(dir_service_actions),
+	CASE(dir_variable_length),
+	CASE(xfer_blocks),
+	CASE(dir_in_never_for_writes),
 	CASE(task_attr_mapping),
 	CASE(cmd_resp_layout),
 	CASE(cmd_resp_sense_clamped),

@@ -129,7 +129,7 @@ static int rw_8m_merged_layout(struct tctx *t)
 }
 
 /* Ack VIRTIO_SCSI_F_T10_PI: requests then carry virtio_scsi_cmd_req_pi. */
-static int attach_pi(struct tctx *t)
+int attach_pi(struct tctx *t)
 {
 	struct vscsi_opts opts = {
 		.features_given = true,

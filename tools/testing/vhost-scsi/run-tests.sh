@@ -22,7 +22,7 @@ if ! eval "$("$here/setup-targets.sh")"; then
 	exit 1
 fi
 export VSCSI_WWPN VSCSI_LUNS VSCSI_SLOW_LUN VSCSI_SLOW_MS \
-	VSCSI_HOTPLUG_BACKSTORE
+	VSCSI_HOTPLUG_BACKSTORE VSCSI_WP_TARGET
 # teardown_* is teardown-cycle.sh's client step, not a case of its own.
 "$here/vscsi-test" -x 'teardown_*' "$@"
 status=$?

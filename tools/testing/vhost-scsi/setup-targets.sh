@@ -12,6 +12,12 @@
 #                        ms, so commands stay in flight long enough for task
 #                        management; VSCSI_SLOW=0 (or no brd, dm-delay or
 #                        dmsetup) leaves it out and those cases skip
+# and TPG 2 (target id 2), one LUN:
+#   LUN 0  fileio  fiowp 8M of bytes 0x55 (in $VSCSI_FIO_DIR), UNMAP and
+#                        WRITE SAME with UNMAP enabled, mapped write-protected
+#                        through an explicit node ACL named as TPG 2's
+#                        nexus; VSCSI_WP=0 leaves TPG 2 out and the
+#                        write-protect cases skip
 # Prints the environment the tests read (VSCSI_WWPN, VSCSI_LUNS, ...),
 # including VSCSI_HOTPLUG_BACKSTORE, rd0's configfs directory, which the
 # event cases link as extra LUNs.
@@ -25,6 +31,9 @@ FIO_DIR=${VSCSI_FIO_DIR:-/tmp}
 SLOW=${VSCSI_SLOW:-1}
 SLOW_MS=${VSCSI_SLOW_MS:-2000}
 SLOW_SECTORS=131072	# 64 MiB, the size of brd's /dev/ram0 below
+WP=${VSCSI_WP:-1}
+WP_INIT=naa.5001405000000099	# TPG 2's nexus and the name of its ACL
+CFS=/sys/kernel/config/target
 
 start_dbus() {
 	[ -S /run/dbus/system_bus_socket ] && return 0
@@ -48,6 +57,27 @@ setup_slow_dev() {
 			return 1
 	fi
 	dmsetup mknodes slow && [ -b /dev/mapper/slow ]
+}
+
+# TPG 2 with fiowp as a write-protected LUN 0.  Write protection is a
+# property of a node ACL's mapped LUN, so the ACL must exist before the
+# nexus with its name is made: a nexus made first gets a demo-mode ACL.
+# targetcli gives a new vhost TPG a nexus at once, hence raw configfs.
+setup_wp_tpg() {
+	local tpg=$CFS/vhost/$WWPN/tpgt_2 acl bs
+	acl=$tpg/acls/$WP_INIT
+	[ "$WP" = 1 ] || return 1
+	head -c 8M /dev/zero | tr '\0' '\125' >"$FIO_DIR/fiowp.img" &&
+		tcli /backstores/fileio create fiowp "$FIO_DIR/fiowp.img" 8M &&
+		tcli /backstores/fileio/fiowp set attribute emulate_tpu=1 \
+			emulate_tpws=1 || return 1
+	bs=$(ls -d $CFS/core/fileio_*/fiowp | head -n 1)
+	mkdir "$tpg" "$tpg/lun/lun_0" &&
+		ln -s "$bs" "$tpg/lun/lun_0/fiowp" &&
+		mkdir "$acl" "$acl/lun_0" &&
+		ln -s "$tpg/lun/lun_0" "$acl/lun_0/fiowp" &&
+		echo 1 >"$acl/lun_0/write_protect" &&
+		echo "$WP_INIT" >"$tpg/nexus"
 }
 
 start_dbus
@@ -74,6 +104,12 @@ nexus=/sys/kernel/config/target/vhost/$WWPN/tpgt_1/nexus
 if [ ! -s "$nexus" ]; then
 	echo "setup-targets: no nexus in $nexus" >&2
 	exit 1
+fi
+
+if setup_wp_tpg >&2; then
+	echo "VSCSI_WP_TARGET=2"
+elif [ "$WP" = 1 ]; then
+	echo "setup-targets: no write-protected TPG 2, its cases will skip" >&2
 fi
 
 echo "VSCSI_WWPN=$WWPN"

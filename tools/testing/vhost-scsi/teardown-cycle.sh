@@ -113,7 +113,10 @@ unlink_lun() {
 	targetcli "/vhost/$VSCSI_WWPN/tpg1/luns" delete lun0
 }
 
+# TPG 2's nexus is bound to an explicit ACL, which clearconfig removes
+# before the nexus: see teardown-targets.sh.
 clear_all() {
+	"$here/teardown-targets.sh" --wp-tpg-only
 	targetcli clearconfig confirm=True && "$here/teardown-targets.sh"
 }
 
@@ -135,10 +138,11 @@ load() {
 for cycle in $(seq 1 "$cycles"); do
 	if [ "$cycle" -gt 1 ] || [ "$targets_up" = 0 ]; then
 		step "target setup" setup
-		unset VSCSI_SLOW_LUN VSCSI_SLOW_MS VSCSI_HOTPLUG_BACKSTORE
+		unset VSCSI_SLOW_LUN VSCSI_SLOW_MS VSCSI_HOTPLUG_BACKSTORE \
+			VSCSI_WP_TARGET
 		eval "$(cat "$vars")"
 		export VSCSI_WWPN VSCSI_LUNS VSCSI_SLOW_LUN VSCSI_SLOW_MS \
-			VSCSI_HOTPLUG_BACKSTORE
+			VSCSI_HOTPLUG_BACKSTORE VSCSI_WP_TARGET
 	fi
 	step "the client's close" client
 	step "LUN unlink" unlink_lun

@@ -31,6 +31,8 @@
  *   VSCSI_HOTPLUG_BACKSTORE  configfs directory of a backstore the event
  *                        cases link as extra LUNs; unset: they skip
  *   VSCSI_HOTPLUG_LUN    first of the LUN numbers they use (20)
+ *   VSCSI_WP_TARGET      target id of a TPG whose LUN 0 is mapped
+ *                        write-protected; unset: those cases skip
  */
 #include <errno.h>
 #include <fnmatch.h>
@@ -159,6 +161,7 @@ static void config_load(struct tconfig *cfg)
 	v = getenv("VSCSI_HOTPLUG_BACKSTORE");
 	cfg->hotplug_backstore = v && *v ? v : NULL;
 	cfg->hotplug_lun = env_ul("VSCSI_HOTPLUG_LUN", 20);
+	cfg->wp_target = env_ul("VSCSI_WP_TARGET", 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -373,7 +376,7 @@ out:
 
 static const struct tcase *const suites[] = {
 	ioctl_cases, io_cases, bad_cases, tmf_cases, evt_cases, more_cases,
-	sec2_cases, bind_cases,
+	sec_cases, bind_cases, sec2_cases,
 };
 
 #define MAX_EXCLUDES 16

@@ -29,6 +29,8 @@ struct tconfig {
 	unsigned int slow_ms;		/* VSCSI_SLOW_MS: its added latency */
 	const char *hotplug_backstore;	/* VSCSI_HOTPLUG_BACKSTORE or NULL */
 	unsigned int hotplug_lun;	/* VSCSI_HOTPLUG_LUN: first free LUN */
+	unsigned int wp_target;		/* VSCSI_WP_TARGET: a TPG whose LUN 0
+					 * is mapped write-protected; 0: none */
 };
 
 struct tctx {
@@ -49,6 +51,7 @@ extern const struct tcase bad_cases[];
 extern const struct tcase tmf_cases[];
 extern const struct tcase evt_cases[];
 extern const struct tcase more_cases[];
+extern const struct tcase sec_cases[];
 extern const struct tcase sec2_cases[];
 extern const struct tcase bind_cases[];
 
@@ -64,6 +67,8 @@ void tnote(struct tctx *t, const char *fmt, ...)
 int fix_device(struct tctx *t, const struct vscsi_opts *opts);
 int fix_attach(struct tctx *t, const struct vscsi_opts *opts);
 int fix_need_wwpn(struct tctx *t);
+/* fix_attach() with VIRTIO_SCSI_F_T10_PI acked (cases-more.c). */
+int attach_pi(struct tctx *t);
 
 /* Helpers shared by the data-path cases. */
 unsigned int lun0(const struct tctx *t);
