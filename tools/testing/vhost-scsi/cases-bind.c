@@ -36,7 +36,7 @@
 #define STRESS_MS		15000	/* how long the threads run */
 #define STRESS_OP_LIMIT_MS	15000	/* one call taking longer is a hang */
 #define STRESS_QUEUE_SIZE	16	/* small pools: more binds per second */
-#define STRESS_TPG		2	/* the TPG made and removed */
+#define STRESS_TPG		3	/* the TPG made and removed */
 #define STRESS_LUN_OFF		5	/* hotplug LUN: VSCSI_HOTPLUG_LUN + 5 */
 #define STRESS_NEXUS		"naa.5001405000000ee9"
 #define EVT_BUFFERS		8
@@ -252,17 +252,17 @@ static void *stress_tpg(void *arg)
 	int ret;
 
 	while (!stress_stopped(s)) {
-		op_begin(s, "mkdir tpgt_2");
+		op_begin(s, "mkdir tpgt_3");
 		if (!op_end(s, lio_tpg_add(cfg, STRESS_TPG), 0, 0))
 			break;
-		op_begin(s, "nexus write on tpgt_2");
+		op_begin(s, "nexus write on tpgt_3");
 		if (!op_end(s, lio_nexus_set(cfg, STRESS_TPG, STRESS_NEXUS),
 			    0, 0))
 			break;
 		do {
 			if (stress_stopped(s) && !give_up)
 				give_up = now_ms() + STRESS_OP_LIMIT_MS;
-			op_begin(s, "rmdir tpgt_2");
+			op_begin(s, "rmdir tpgt_3");
 			ret = lio_tpg_remove(cfg, STRESS_TPG);
 			if (!op_end(s, ret, 0, -EBUSY))
 				break;
