@@ -12,10 +12,11 @@ BUILD := .build
 DEPS := linux-image-amd64 linux-headers-amd64 linux-source-6.1 \
 	qemu-system-x86 targetcli-fb python3-rtslib-fb dbus busybox-static \
 	cpio kmod fio sg3-utils lsscsi e2fsprogs make gcc libc6-dev xz-utils \
-	perl libubsan1 libasan8 dmsetup sparse
+	perl libubsan1 libasan8 dmsetup sparse \
+	flex bison bc libelf-dev libssl-dev
 
 .PHONY: all module deps check-deps unit check checkpatch sparse demo bench \
-	clean tools
+	clean tools debug-kernel
 
 all: module tools
 
@@ -59,7 +60,17 @@ unit:
 check: check-deps
 	@$(MAKE) --no-print-directory module W=1 KCFLAGS=-Werror
 	@$(MAKE) --no-print-directory tools
-	tools/testing/run-all
+	tools/testing/run-all $(CHECK_FLAGS)
+
+# The debug kernel of run-all's debug lane (KASAN, lockdep, kmemleak, ...),
+# built once per source version and configuration under
+# /var/cache/vhost-scsi/debug-kernel, and this tree's module built for it
+# in $(BUILD)/debug.  `make check CHECK_FLAGS=--no-debug-kernel` skips the
+# lane; tools/testing/debug-kernel/README tells how to run one case on it.
+debug-kernel: check-deps
+	@kdir=$$(tools/testing/debug-kernel/build) && \
+	ko=$$(tools/testing/debug-kernel/module --kernel-dir "$$kdir") && \
+	echo "kernel: $$kdir" && echo "module: $$ko"
 
 demo: check-deps
 	@$(MAKE) --no-print-directory module tools

@@ -13,6 +13,7 @@
 #   cmd      the COMMAND, shell-quoted
 #   result   the VMRUN-RESULT line, written before it is printed
 #   dmesg    the guest's kernel log at the end of the run
+#   kmemleak kmemleak's suspects, on a kernel that has kmemleak
 # Every marker carries the run id, so markers from a nested guest that
 # show up in the outer console are never taken for the outer run's.
 
@@ -53,10 +54,14 @@ vm_mkdir_ignored() {
 }
 
 # Modules the initramfs needs to mount a 9p root under an overlay, as
-# paths relative to /lib/modules/$KVER, in load order, once each.
+# paths relative to /lib/modules/$KVER, in load order, once each.  None
+# when the kernel has them built in (the debug kernel does).
 vm_initramfs_modules() {
-	modprobe -S "$KVER" -a --show-depends \
-		virtio_pci 9pnet_virtio 9p overlay |
+	local deps
+
+	deps=$(modprobe -S "$KVER" -a --show-depends \
+		virtio_pci 9pnet_virtio 9p overlay) || return 1
+	echo "$deps" |
 		awk '$1 == "insmod" && !seen[$2]++ { print $2 }' |
 		sed "s|^/lib/modules/$KVER/||"
 }
@@ -66,8 +71,8 @@ vm_initramfs_modules() {
 vm_initramfs() {
 	local mods key out stage m f
 
-	mods=$(vm_initramfs_modules) || return 1
-	[ -n "$mods" ] || { vm_say "no modules found for $KVER"; return 1; }
+	mods=$(vm_initramfs_modules) ||
+		{ vm_say "cannot resolve the root file system's modules for $KVER"; return 1; }
 	key=$( {
 		echo "$KVER"
 		cat "$VM_DIR/initramfs-init" "$VM_DIR/vm-lib.sh"
@@ -88,6 +93,7 @@ vm_initramfs() {
 		"$stage/lib/modules"
 	cp /bin/busybox "$stage/bin/busybox"
 	cp "$VM_DIR/initramfs-init" "$stage/init"
+	: >"$stage/modules.order"
 	for m in $mods; do
 		f=$(basename "$m")
 		case "$f" in
@@ -106,8 +112,35 @@ vm_initramfs() {
 	echo "$out"
 }
 
+# Boot a kernel built by tools/testing/debug-kernel/build in DIR: its
+# bzImage, with its modules at /lib/modules/RELEASE through a symlink into
+# DIR.  The machine's root is this one's, so the VM and the initramfs
+# packing both find them there; a link left by another build of the same
+# release is re-pointed.
+vm_use_kernel_dir() {
+	local dir=$1 mods link
+
+	if [ ! -r "$dir/release" ] || [ ! -r "$dir/bzImage" ]; then
+		vm_say "$dir is not a built kernel directory (tools/testing/debug-kernel/build)"
+		return 1
+	fi
+	KVER=$(cat "$dir/release")
+	VM_KERNEL=$dir/bzImage
+	mods=$dir/root/lib/modules/$KVER
+	link=/lib/modules/$KVER
+	[ "$(readlink "$link")" != "$mods" ] || return 0
+	if [ -e "$link" ] && [ ! -L "$link" ]; then
+		vm_say "$link exists and is not a symlink; not replacing it"
+		return 1
+	fi
+	ln -sfn "$mods" "$link" || { vm_say "cannot link $link to $mods"; return 1; }
+}
+
 # Fill the defaults every front end shares.  Call after option parsing.
 vm_setup_env() {
+	if [ -n "${VM_KERNEL_DIR:-}" ]; then
+		vm_use_kernel_dir "$VM_KERNEL_DIR" || return 1
+	fi
 	KVER=${KVER:-$(vm_default_kver || uname -r)}
 	VM_KERNEL=${VM_KERNEL:-/boot/vmlinuz-$KVER}
 	VM_CACHE=${VM_CACHE:-$REPO/.vm-cache}
@@ -135,10 +168,14 @@ vm_write_ctl() {
 	{
 		printf 'export VMRUN_ID=%q VMRUN_ROLE=%q\n' "$VM_RUN_ID" "$role"
 		printf 'export REPO=%q VM_OUT=%q KVER=%q\n' "$REPO" "$VM_OUT" "$KVER"
+		printf 'export VM_KERNEL_DIR=%q\n' "${VM_KERNEL_DIR:-}"
 		printf 'export VHOST_SCSI_MODULE=%q\n' "${VHOST_SCSI_MODULE:-none}"
 		printf 'VHOST_SCSI_KO=%q VMRUN_RMMOD=%q VMRUN_CWD=%q\n' \
 			"${VHOST_SCSI_KO:-}" "${VM_RMMOD:-0}" "$PWD"
 		printf 'VMRUN_DMESG_IGNORE=%q\n' "${VM_DMESG_IGNORE:-}"
+		# teardown-cycle.sh reloads the module --ko named, not the tree's.
+		[ -z "${VHOST_SCSI_KO:-}" ] ||
+			printf 'export VSCSI_KO=%q\n' "$VHOST_SCSI_KO"
 		for v in "${VM_GUEST_ENV[@]}"; do
 			printf 'export %q\n' "$v"
 		done
@@ -222,7 +259,8 @@ vm_boot_once() {
 	local off pid tailpid='' rc started=0 t0=$SECONDS line
 
 	off=$(stat -c %s "$VM_LOG")
-	rm -f "$VM_CTL/result" "$VM_CTL/dmesg" "$VM_CTL/qemu.pid"
+	rm -f "$VM_CTL/result" "$VM_CTL/dmesg" "$VM_CTL/kmemleak" \
+		"$VM_CTL/qemu.pid" "${VM_LOG%.log}.kmemleak"
 	(
 		set -o pipefail
 		timeout -k 10 "$VM_TIMEOUT" "${VM_QEMU[@]}" </dev/null 2>&1 |
@@ -252,6 +290,7 @@ vm_boot_once() {
 	wait "$pid" || rc=$?
 	[ -z "$tailpid" ] || wait "$tailpid"
 	[ -s "$VM_CTL/dmesg" ] && cp "$VM_CTL/dmesg" "${VM_LOG%.log}.dmesg"
+	[ -s "$VM_CTL/kmemleak" ] && cp "$VM_CTL/kmemleak" "${VM_LOG%.log}.kmemleak"
 
 	if ! vm_log_has "$off" -F "VMRUN-START id=$VM_RUN_ID"; then
 		vm_log_tail "$off"
