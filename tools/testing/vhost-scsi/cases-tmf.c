@@ -214,6 +214,38 @@ int fix_slow(struct tctx *t)
 	return ret ? ret : slow_lun_usable(t, "TUR to the slow LUN");
 }
 
+/* Reads dm-delay "slow" is holding back (its status: reads writes flushes). */
+static int slow_dm_reads(void)
+{
+	FILE *f = popen("dmsetup status slow 2>/dev/null", "r");
+	unsigned int reads;
+	int n;
+
+	if (!f)
+		return -1;
+	n = fscanf(f, "%*u %*u delay %u", &reads);
+	pclose(f);
+	return n == 1 ? (int)reads : -1;
+}
+
+int slow_settle(struct tctx *t, unsigned int reads)
+{
+	long long until = now_ms() + t->cfg->slow_ms / 2;
+	int held;
+
+	usleep(SETTLE_MS * 1000);
+	while ((held = slow_dm_reads()) >= 0 && held < (int)reads &&
+	       now_ms() < until)
+		usleep(10 * 1000);
+	if (held < 0)
+		tnote(t, "dm-delay status unreadable: waited %d ms only",
+		      SETTLE_MS);
+	else if (held < (int)reads)
+		return tfail(t, "expected %u reads held by dm-delay, got %d "
+			     "after %u ms", reads, held, t->cfg->slow_ms / 2);
+	return T_PASS;
+}
+
 /* Queue SLOW_CMDS reads on the slow LUN and give them time to reach LIO. */
 static int slow_submit(struct tctx *t, struct slow_set *s)
 {
@@ -235,7 +267,9 @@ static int slow_submit(struct tctx *t, struct slow_set *s)
 			return tfail(t, "expected READ %u submitted, got %s", i,
 				     err_name(ret));
 	}
-	usleep(SETTLE_MS * 1000);
+	ret = slow_settle(t, SLOW_CMDS);
+	if (ret)
+		return ret;
 	for (i = 0; i < SLOW_CMDS; i++)
 		if (vscsi_req_poll(t->dev, &s->req[i]))
 			return tfail(t, "expected READ %u to the slow LUN still "

@@ -91,6 +91,12 @@ long long now_ms(void);
  */
 int fix_slow(struct tctx *t);
 int slow_lun_usable(struct tctx *t, const char *what);
+/*
+ * Wait until the slow LUN's dm-delay device holds @reads reads, so that
+ * they are in the target core's task set, not still on its way there (a
+ * debug kernel can be slow to get them there); at most slow_ms / 2.
+ */
+int slow_settle(struct tctx *t, unsigned int reads);
 /* Slab in /proc/meminfo, kB, or -1 (cases-evt.c). */
 long slab_kb(void);
 
