@@ -67,6 +67,7 @@ struct bench_opts {
 	unsigned int target;
 	unsigned int lun;
 	bool refill;
+	bool threads;			/* list every counted task's share */
 };
 
 struct bench_slot {
@@ -75,6 +76,7 @@ struct bench_slot {
 	struct vring_desc *table;
 	uint64_t hdr_gpa, resp_gpa, table_gpa, data_gpa;
 	uint64_t t_submit;
+	bool busy;			/* published, not yet used */
 };
 
 /* One request queue as the initiator sees it. */
@@ -133,6 +135,7 @@ struct tstat {
 	enum tkind kind;
 	uint64_t cpu_ns;
 	uint64_t csw;
+	char comm[20];
 };
 
 struct tsnap {
@@ -219,6 +222,8 @@ static void tsnap_take(struct tsnap *s)
 			continue;
 		s->t[s->n].pid = pid;
 		s->t[s->n].kind = kind;
+		comm[strcspn(comm, "\n")] = '\0';
+		snprintf(s->t[s->n].comm, sizeof(s->t[s->n].comm), "%.19s", comm);
 		s->n++;
 	}
 	if (d)
@@ -228,7 +233,7 @@ static void tsnap_take(struct tsnap *s)
 /* Per kind: CPU ns and context switches between @a and @b. */
 static void tsnap_delta(const struct tsnap *a, const struct tsnap *b,
 			uint64_t cpu[T_NKINDS], uint64_t csw[T_NKINDS],
-			unsigned int *nvhost)
+			unsigned int *nvhost, struct tsnap *d)
 {
 	unsigned int i, j;
 
@@ -248,6 +253,11 @@ static void tsnap_delta(const struct tsnap *a, const struct tsnap *b,
 		}
 		cpu[t->kind] += t->cpu_ns - c0;
 		csw[t->kind] += t->csw - s0;
+		if (t->cpu_ns != c0 || t->csw != s0) {
+			d->t[d->n] = *t;
+			d->t[d->n].cpu_ns -= c0;
+			d->t[d->n++].csw -= s0;
+		}
 		if (t->kind == T_VHOST)
 			(*nvhost)++;
 	}
@@ -416,6 +426,7 @@ static void q_submit(struct bench *b, struct bench_q *q, unsigned int n)
 				  nd * sizeof(struct vring_desc),
 				  VRING_DESC_F_INDIRECT, 0);
 		s->t_submit = t;
+		s->busy = true;
 		vq->avail->ring[q->avail_idx++ % vq->num] = htole16(id);
 	}
 	__atomic_store_n(&vq->avail->idx, htole16(q->avail_idx),
@@ -450,11 +461,13 @@ static unsigned int q_reap(struct bench *b, struct bench_q *q)
 		uint32_t id = le32toh(vq->used->ring[q->last_used++ % vq->num].id);
 		struct bench_slot *s;
 
-		if (id >= b->o.qd) {
+		/* A bogus or repeated id is counted, never trusted. */
+		if (id >= b->o.qd || !q->slots[id].busy) {
 			b->c.errors++;
 			continue;
 		}
 		s = &q->slots[id];
+		s->busy = false;
 		if (s->resp->response || s->resp->status)
 			note_error(b, s->resp);
 		if (b->record) {
@@ -604,11 +617,26 @@ struct bench_result {
 	unsigned int nvhost;
 	uint64_t self_csw;
 	int err;
+	struct tsnap busy;		/* tasks that ran, with their deltas */
 };
 
 static double per(uint64_t v, uint64_t n)
 {
 	return n ? (double)v / n : 0;
+}
+
+/* ,"threads":[{"pid":..,"comm":..,"cpu_ns_per_io":..,"csw_per_io":..}] */
+static void report_threads(const struct tsnap *busy, uint64_t n)
+{
+	unsigned int i;
+
+	printf(",\"threads\":[");
+	for (i = 0; i < busy->n; i++)
+		printf("%s{\"pid\":%d,\"comm\":\"%s\",\"cpu_ns_per_io\":%.1f,"
+		       "\"csw_per_io\":%.4f}", i ? "," : "", busy->t[i].pid,
+		       busy->t[i].comm, per(busy->t[i].cpu_ns, n),
+		       per(busy->t[i].csw, n));
+	printf("]");
 }
 
 static void report(struct bench *b, const struct bench_result *r)
@@ -632,7 +660,7 @@ static void report(struct bench *b, const struct bench_result *r)
 	       "\"csw_self_per_io\":%.4f,\"csw_vhost_per_io\":%.4f,"
 	       "\"csw_kworker_per_io\":%.4f,\"cpu_self_ns_per_io\":%.1f,"
 	       "\"cpu_vhost_ns_per_io\":%.1f,\"cpu_kworker_ns_per_io\":%.1f,"
-	       "\"vhost_threads\":%u}\n",
+	       "\"vhost_threads\":%u",
 	       b->o.label ? b->o.label : "", rw_name(b->o.rw),
 	       b->o.rw == RW_TUR ? 0 : b->o.bs,
 	       b->o.qd, b->o.queues, b->o.ring, b->o.lun,
@@ -646,6 +674,9 @@ static void report(struct bench *b, const struct bench_result *r)
 	       per(r->csw[T_VHOST], n), per(r->csw[T_KWORKER], n),
 	       per(r->cpu[T_SELF], n), per(r->cpu[T_VHOST], n),
 	       per(r->cpu[T_KWORKER], n), r->nvhost);
+	if (b->o.threads)
+		report_threads(&r->busy, n);
+	printf("}\n");
 }
 
 static uint64_t self_csw(void)
@@ -695,7 +726,7 @@ static void measure(struct bench *b, struct bench_result *r)
 	r->ios = b->nlat;
 	r->c = b->c;
 	r->c.kicks -= c0.kicks;
-	tsnap_delta(&before, &after, r->cpu, r->csw, &r->nvhost);
+	tsnap_delta(&before, &after, r->cpu, r->csw, &r->nvhost, &r->busy);
 }
 
 /* ------------------------------------------------------------------ */
@@ -707,10 +738,13 @@ static int bench_usage(void)
 		"usage: vscsi bench [--queues Q] [--qd D] [--bs B]\n"
 		"        [--rw read|write|tur] [--count N] [--warmup M]\n"
 		"        [--lun L] [--target T] [--ring R] [--refill]\n"
-		"        [--label S] [--dev PATH] WWPN\n"
+		"        [--label S] [--threads] [--dev PATH] WWPN\n"
 		"  One JSON object on stdout.  Defaults: 1 queue, QD 1, 4096 B\n"
 		"  reads, 10000 I/Os after 1000 warm-up, ring 128, LUN 0.\n"
-		"  WWPN may also come from $VSCSI_WWPN.\n");
+		"  WWPN may also come from $VSCSI_WWPN.\n"
+		"usage: vscsi memprobe [--queues Q] [--ring R] [--label S]\n"
+		"        [--dev PATH] WWPN\n"
+		"  Memory one device costs, stage by stage, as JSON.\n");
 	return 2;
 }
 
@@ -736,6 +770,7 @@ static int bench_parse(struct bench_opts *o, int argc, char **argv)
 		{ "lun", 1, NULL, 'l' }, { "target", 1, NULL, 't' },
 		{ "ring", 1, NULL, 'r' }, { "refill", 0, NULL, 'R' },
 		{ "label", 1, NULL, 'L' }, { "dev", 1, NULL, 'd' },
+		{ "threads", 0, NULL, 'T' }, { "help", 0, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -753,6 +788,7 @@ static int bench_parse(struct bench_opts *o, int argc, char **argv)
 		case 't': o->target = strtoul(optarg, NULL, 0); break;
 		case 'r': o->ring = strtoul(optarg, NULL, 0); break;
 		case 'R': o->refill = true; break;
+		case 'T': o->threads = true; break;
 		case 'L': o->label = optarg; break;
 		case 'd': o->dev_path = optarg; break;
 		default: return -1;
@@ -784,7 +820,7 @@ static int bench_check(struct bench *b)
 int vscsi_bench_main(int argc, char **argv)
 {
 	static struct bench b;
-	struct bench_result r = { 0 };
+	static struct bench_result r;
 
 	b.o = (struct bench_opts){ .queues = 1, .qd = 1, .bs = 4096,
 		.ring = VSCSI_DEFAULT_QUEUE_SIZE, .rw = RW_READ,
@@ -929,7 +965,7 @@ int vscsi_memprobe_main(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "queues", 1, NULL, 'q' }, { "ring", 1, NULL, 'r' },
 		{ "label", 1, NULL, 'L' }, { "dev", 1, NULL, 'd' },
-		{ NULL, 0, NULL, 0 },
+		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	struct probe p = { .queues = 1, .ring = VSCSI_DEFAULT_QUEUE_SIZE };
 	const char *label = NULL;
