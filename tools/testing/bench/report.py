@@ -43,12 +43,16 @@ def load(path):
 
 def bench_summary(runs, order):
     out = {}
+    mods = []
+    for r in runs:
+        if r["module"] not in mods:
+            mods.append(r["module"])
     for cfg in order:
         if cfg.startswith("mem-"):
             continue
         sel = [r for r in runs if r["config"] == cfg and r["run"]]
         entry = {}
-        for mod in ("stock", "ours"):
+        for mod in mods:
             rr = [r["run"] for r in sel if r["module"] == mod
                   and r["round"].isdigit() and r["run"].get("status") == "ok"]
             if not rr:
@@ -64,20 +68,30 @@ def bench_summary(runs, order):
             entry["aa"] = aa
             entry["aa_spread"] = abs(aa[0] - aa[1]) / (sum(aa) / 2)
         if "stock" in entry and "ours" in entry:
-            s, o = entry["stock"], entry["ours"]
-            entry["ratio"] = o["ns_per_io"] / s["ns_per_io"]
-            spread = entry.get("aa_spread")
-            apart = (max(o["rounds"]) < min(s["rounds"]) or
-                     min(o["rounds"]) > max(s["rounds"]))
-            if spread is None:
-                entry["call"] = "no A/A"
-            elif abs(entry["ratio"] - 1) > 3 * spread and apart:
-                entry["call"] = "ours faster" if entry["ratio"] < 1 \
-                    else "ours slower"
-            else:
-                entry["call"] = "same"
+            entry["ratio"], entry["call"] = compare(entry, "ours")
+        # Our module with other parameters ("ours:submit_direct=1").
+        for mod in mods:
+            if mod.startswith("ours:") and mod in entry and "stock" in entry:
+                ratio, call = compare(entry, mod)
+                entry.setdefault("variants", {})[mod] = {
+                    "ns_per_io": entry[mod]["ns_per_io"],
+                    "ratio": ratio, "call": call}
         out[cfg] = entry
     return out
+
+
+def compare(entry, mod):
+    """Ratio mod/stock and whether the difference is called."""
+    s, o = entry["stock"], entry[mod]
+    ratio = o["ns_per_io"] / s["ns_per_io"]
+    spread = entry.get("aa_spread")
+    apart = (max(o["rounds"]) < min(s["rounds"]) or
+             min(o["rounds"]) > max(s["rounds"]))
+    if spread is None:
+        return ratio, "no A/A"
+    if abs(ratio - 1) > 3 * spread and apart:
+        return ratio, "faster" if ratio < 1 else "slower"
+    return ratio, "same"
 
 
 def mem_summary(runs):
@@ -116,7 +130,7 @@ def fmt(v, unit=""):
 def print_bench(summary):
     print("Instructions per I/O (icount: 1 ns = 1 instruction), median of "
           "the rounds; ratio = ours/stock")
-    hdr = ("%-18s %9s %9s %7s %7s %7s %-11s %9s %9s %9s %9s" %
+    hdr = ("%-18s %9s %9s %7s %7s %7s %-8s %9s %9s %9s %9s" %
            ("config", "stock", "ours", "ratio", "A/A", "3xA/A", "call",
             "p50 st", "p50 ours", "p99 st", "p99 ours"))
     print(hdr)
@@ -124,13 +138,27 @@ def print_bench(summary):
     for cfg, e in summary.items():
         s, o = e.get("stock", {}), e.get("ours", {})
         sp = e.get("aa_spread")
-        print("%-18s %9s %9s %7s %7s %7s %-11s %9s %9s %9s %9s" % (
+        print("%-18s %9s %9s %7s %7s %7s %-8s %9s %9s %9s %9s" % (
             cfg, fmt(s.get("ns_per_io")), fmt(o.get("ns_per_io")),
             "%.3f" % e["ratio"] if "ratio" in e else "-",
             "%.2f%%" % (100 * sp) if sp is not None else "-",
             "%.2f%%" % (300 * sp) if sp is not None else "-",
             e.get("call", "-"), fmt(s.get("p50_ns")), fmt(o.get("p50_ns")),
             fmt(s.get("p99_ns")), fmt(o.get("p99_ns"))))
+    variants = []
+    for e in summary.values():
+        for v in e.get("variants", {}):
+            if v not in variants:
+                variants.append(v)
+    for v in variants:
+        print()
+        print("%s against stock" % v)
+        for cfg, e in summary.items():
+            x = e.get("variants", {}).get(v)
+            if x:
+                print("%-18s %9s %9s %7.3f %-11s" % (
+                    cfg, fmt(e["stock"]["ns_per_io"]), fmt(x["ns_per_io"]),
+                    x["ratio"], x["call"]))
     print()
     print("Per I/O, stock / ours: kicks, call signals, used entries per "
           "signal, context switches (initiator+vhost+kworkers), CPU ns of "

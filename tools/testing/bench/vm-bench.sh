@@ -14,14 +14,17 @@
 #   LUN 1  rd_mcp "rdref", a normal 64 MiB ramdisk, for reference
 # Sessions (module load, target, every configuration, unload):
 #   aa-1, aa-2   ours twice: the A/A pair that measures the spread
-#   1..ROUNDS    stock and ours, the order alternating round to round
+#   1..ROUNDS    stock, ours and ours with other module parameters
+#                ("ours:submit_direct=1", parameters separated by commas),
+#                the order reversed every other round
 # then the memory probe (vscsi memprobe) for ours and, last, stock.
 #
-# Environment: BENCH_OUT (JSON lines, required), BENCH_ROUNDS (3),
+# Environment: BENCH_OUT (JSON lines, required), BENCH_ROUNDS (4),
 # BENCH_N (I/Os of a QD1 configuration; the others run a multiple of it,
 # see CONFIGS), BENCH_MEM (1: run the memory probe), BENCH_ONLY (a
 # regular expression: only the configurations it matches), BENCH_MODULES
-# ("aa stock ours": which sessions), VHOST_SCSI_KO.
+# ("aa stock ours": which sessions; add e.g. ours:submit_direct=1),
+# BENCH_ARGS (more vscsi bench options, e.g. --threads), VHOST_SCSI_KO.
 # Each result is one line {"module":..,"round":..,"config":..,"run":{..}}
 # where run is vscsi bench's (or memprobe's) JSON object.
 set -u
@@ -31,8 +34,8 @@ repo=$(cd "$here/../../.." && pwd)
 vscsi=$repo/tools/vhost-scsi/vscsi
 ko=${VHOST_SCSI_KO:-$repo/drivers/vhost/vhost_scsi.ko}
 out=${BENCH_OUT:?BENCH_OUT must name the results file}
-rounds=${BENCH_ROUNDS:-3}
-n=${BENCH_N:-2000}
+rounds=${BENCH_ROUNDS:-4}
+n=${BENCH_N:-8000}
 only=${BENCH_ONLY:-.}
 sessions=${BENCH_MODULES:-aa stock ours}
 WWPN=naa.5001405000000b01
@@ -93,7 +96,11 @@ load() {
 
 	case $1 in
 	stock) modprobe vhost_scsi ;;
-	*) insmod "$ko" ;;
+	ours) insmod "$ko" ;;
+	ours:*)
+		# shellcheck disable=SC2046 # one word per parameter
+		insmod "$ko" $(tr ',' ' ' <<<"${1#ours:}") ;;
+	*) false ;;
 	esac || return 1
 	[ -c /dev/vhost-scsi ] ||
 		mknod /dev/vhost-scsi c "$(cut -d: -f1 "$dev")" "$(cut -d: -f2 "$dev")"
@@ -112,13 +119,16 @@ emit() {	# module round config json
 session() {
 	local m=$1 r=$2 c name args mult json t0
 
-	load "$m" && fabric_up || { say "cannot set up $m"; exit 1; }
+	if ! { load "$m" && fabric_up; }; then
+		say "cannot set up $m"
+		exit 1
+	fi
 	for c in "${CONFIGS[@]}"; do
 		IFS='|' read -r name args mult <<<"$c"
 		[[ $name =~ $only ]] || continue
 		t0=$SECONDS
 		# shellcheck disable=SC2086 # args is a word list
-		json=$("$vscsi" bench $args --count $((n * mult)) \
+		json=$("$vscsi" bench $args ${BENCH_ARGS:-} --count $((n * mult)) \
 			--warmup $((n * mult / 10)) --label "$m" "$WWPN")
 		emit "$m" "$r" "$name" "${json:-null}"
 		say "$m round $r $name: $(sed -n 's/.*"ns_per_io":\([0-9.]*\).*"kicks_per_io":\([0-9.]*\).*/ns_per_io=\1 kicks_per_io=\2/p' <<<"$json") ($((SECONDS - t0)) s)"
@@ -132,7 +142,10 @@ session() {
 memprobe() {
 	local m=$1 q r i json reps
 
-	load "$m" && fabric_up || { say "cannot set up $m"; exit 1; }
+	if ! { load "$m" && fabric_up; }; then
+		say "cannot set up $m"
+		exit 1
+	fi
 	"$vscsi" memprobe --queues 1 --ring 128 "$WWPN" >/dev/null
 	for q in 1 4 16; do
 		for r in 128 1024; do
@@ -150,25 +163,26 @@ memprobe() {
 }
 
 : >"$out" || exit 1
-backstore rdnull 1 && backstore rdref 0 || { say "backstores failed"; exit 1; }
-say "start $(date +%s) n=$n rounds=$rounds"
-for s in $sessions; do
-	case $s in
-	aa)
-		session ours aa-1
-		session ours aa-2 ;;
-	stock|ours)
-		;;
-	esac
-done
-if [[ " $sessions " = *" stock "* || " $sessions " = *" ours "* ]]; then
-	for r in $(seq 1 "$rounds"); do
-		if [ $((r % 2)) = 1 ]; then order="stock ours"; else order="ours stock"; fi
-		for m in $order; do
-			[[ " $sessions " = *" $m "* ]] && session "$m" "$r"
-		done
-	done
+if ! { backstore rdnull 1 && backstore rdref 0; }; then
+	say "backstores failed"
+	exit 1
 fi
+say "start $(date +%s) n=$n rounds=$rounds sessions: $sessions"
+mods=()
+for s in $sessions; do
+	if [ "$s" = aa ]; then
+		session ours aa-1
+		session ours aa-2
+	else
+		mods+=("$s")
+	fi
+done
+for r in $(seq 1 "$rounds"); do
+	for i in "${!mods[@]}"; do
+		[ $((r % 2)) = 1 ] || i=$((${#mods[@]} - 1 - i))
+		session "${mods[$i]}" "$r"
+	done
+done
 if [ "${BENCH_MEM:-1}" = 1 ]; then
 	memprobe ours
 	memprobe stock
