@@ -233,22 +233,39 @@ def print_mem(mem):
 
 
 def plot(summary, png):
+    """Top: ns per I/O per module; bottom: ratios against stock."""
     cfgs = [c for c, e in summary.items() if "ratio" in e]
     if not cfgs:
         return
-    ends = [(summary[c]["ratio"] - 3 * summary[c].get("aa_spread", 0),
-             summary[c]["ratio"] + 3 * summary[c].get("aa_spread", 0))
-            for c in cfgs]
-    lo = min([1] + [e[0] for e in ends]) - 0.02
-    hi = max([1] + [e[1] for e in ends]) + 0.02
+    variants = sorted({v for c in cfgs for v in summary[c].get("variants", {})})
+    rows, vals = [], []
+    for i, c in enumerate(cfgs):
+        e = summary[c]
+        err = 3 * e.get("aa_spread", 0)
+        vr = [e.get("variants", {}).get(v, {}).get("ratio", float("nan"))
+              for v in variants]
+        vn = [e.get("variants", {}).get(v, {}).get("ns_per_io", float("nan"))
+              for v in variants]
+        rows.append(" ".join([str(i), c, "%f" % e["stock"]["ns_per_io"],
+                              "%f" % e["ours"]["ns_per_io"],
+                              "%f" % e["ratio"], "%f" % err] +
+                             ["%f" % x for x in vr + vn]))
+        vals += [e["ratio"] - err, e["ratio"] + err] + \
+            [x for x in vr if x == x]
+    lo, hi = min([1] + vals) - 0.02, max([1] + vals) + 0.02
+    nv = len(variants)
+    top = "plot '%s' using 3:xtic(2) title 'stock', '' using 4 title 'ours'"
+    bot = ("plot '%s' using 1:5:6:xtic(2) with yerrorbars pt 7 "
+           "title 'ours, bars = 3x A/A spread'")
+    for k, v in enumerate(variants):
+        top += ", '' using %d title '%s'" % (7 + nv + k, v)
+        bot += ", '' using 1:%d with points pt %d title '%s'" % (
+            7 + k, 5 + 2 * k, v)
+    bot += ", 1 with lines lc rgb 'gray' title 'same as stock'"
     with tempfile.TemporaryDirectory() as d:
         dat = os.path.join(d, "bench.dat")
         with open(dat, "w") as f:
-            for i, c in enumerate(cfgs):
-                e = summary[c]
-                f.write("%d %s %f %f %f %f\n" % (
-                    i, c, e["stock"]["ns_per_io"], e["ours"]["ns_per_io"],
-                    e["ratio"], 3 * e.get("aa_spread", 0)))
+            f.write("\n".join(rows) + "\n")
         gp = """
 set terminal pngcairo size 1100,800 noenhanced
 set output '%s'
@@ -260,17 +277,16 @@ set ylabel 'ns (instructions) per I/O'
 set yrange [0:*]
 set xtics rotate by -30 nomirror
 set grid ytics
-set key top left
-plot '%s' using 3:xtic(2) title 'stock', '' using 4 title 'ours'
+set key above horizontal
+%s
 unset style
 set style data points
-set ylabel 'ours / stock (lower is better)'
-set xrange [-0.5:%d]
+set ylabel 'ratio to stock (lower is better)'
+set xrange [-0.5:%g]
 set yrange [%f:%f]
-set key top left
-plot '%s' using 1:5:6:xtic(2) with yerrorbars pt 7 title 'ratio, bars = 3x A/A spread', 1 with lines lc rgb 'gray' title 'same'
+%s
 unset multiplot
-""" % (png, dat, len(cfgs) - 0.5, lo, hi, dat)
+""" % (png, top % dat, len(cfgs) - 0.5, lo, hi, bot % dat)
         gpf = os.path.join(d, "bench.gp")
         with open(gpf, "w") as f:
             f.write(gp)
