@@ -194,11 +194,13 @@ def print_mem(mem):
         return
     print("Memory per device (MiB; median of the probes; MemAvailable drop "
           "/ Slab / VmallocUsed growth since before open(); endpoint = "
-          "MemAvailable drop from vrings to SET_ENDPOINT; closed = "
+          "MemAvailable drop from vrings to SET_ENDPOINT; ep s+v = Slab + "
+          "VmallocUsed growth from vrings to SET_ENDPOINT, exact, where "
+          "MemAvailable moves by a few MiB either way; closed = "
           "MemAvailable drop left after close)")
-    hdr = ("%-6s %3s %5s %-26s %-26s %-26s %9s %8s" %
+    hdr = ("%-6s %3s %5s %-26s %-26s %-26s %9s %9s %8s" %
            ("module", "Q", "ring", "after SET_OWNER", "after vrings",
-            "after SET_ENDPOINT", "endpoint", "closed"))
+            "after SET_ENDPOINT", "endpoint", "ep s+v", "closed"))
     print(hdr)
     print("-" * len(hdr))
 
@@ -209,15 +211,19 @@ def print_mem(mem):
             return "-"
         return "%.1f / %.1f / %.1f" % tuple(row[x] / 1024 for x in k)
     for key, row in mem.items():
-        ep = None
+        ep = sv = None
         if "set_endpoint_avail_kib" in row and "vrings_avail_kib" in row:
             ep = (row["set_endpoint_avail_kib"] - row["vrings_avail_kib"])
             row["endpoint_avail_kib"] = ep
-        print("%-6s %3d %5d %-26s %-26s %-26s %9s %8s%s" % (
+            sv = sum(row["set_endpoint_%s" % k] - row["vrings_%s" % k]
+                     for k in ("slab_kib", "vmalloc_kib"))
+            row["endpoint_slab_vmalloc_kib"] = sv
+        print("%-6s %3d %5d %-26s %-26s %-26s %9s %9s %8s%s" % (
             row["module"], row["queues"], row["ring"],
             trip(row, "set_owner"), trip(row, "vrings"),
             trip(row, "set_endpoint"),
             "%.1f" % (ep / 1024) if ep is not None else "-",
+            "%.1f" % (sv / 1024) if sv is not None else "-",
             "%.1f" % (row["close_avail_kib"] / 1024)
             if "close_avail_kib" in row else "-",
             "  " + row["error"] if "error" in row else ""))
@@ -225,10 +231,11 @@ def print_mem(mem):
                  (16, 1024)):
         o = mem.get("ours-q%d-r%d" % (q, r), {})
         s = mem.get("stock-q%d-r%d" % (q, r), {})
-        k = "set_endpoint_avail_kib"
+        k, x = "set_endpoint_avail_kib", "endpoint_slab_vmalloc_kib"
         if k in o and k in s and s[k] > 0 and "error" not in s:
-            print("  Q=%-2d ring=%-4d ours/stock (MemAvailable at "
-                  "SET_ENDPOINT) = %.2f" % (q, r, o[k] / s[k]))
+            print("  Q=%-2d ring=%-4d ours/stock: MemAvailable at "
+                  "SET_ENDPOINT %.2f, endpoint Slab+VmallocUsed %.2f" %
+                  (q, r, o[k] / s[k], o[x] / s[x] if s.get(x) else 0))
     print()
 
 
