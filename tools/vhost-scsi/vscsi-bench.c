@@ -135,6 +135,7 @@ struct tstat {
 	enum tkind kind;
 	uint64_t cpu_ns;
 	uint64_t csw;
+	uint64_t ticks;			/* utime + stime, clock ticks */
 	char comm[20];
 };
 
@@ -158,6 +159,25 @@ static int read_file(const char *path, char *buf, size_t len)
 	return 0;
 }
 
+/*
+ * utime + stime from /proc/<pid>/stat: sampled at the tick, coarse, but
+ * an independent check of schedstat's split between tasks.
+ */
+static uint64_t stat_ticks(int pid)
+{
+	unsigned long long ut = 0, st = 0;
+	char path[64], buf[1024], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (read_file(path, buf, sizeof(buf)))
+		return 0;
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+			 "%llu %llu", &ut, &st) != 2)
+		return 0;
+	return ut + st;
+}
+
 /* CPU time (ns, schedstat) and context switches (status) of one task. */
 static int task_stat(int pid, struct tstat *t)
 {
@@ -170,6 +190,7 @@ static int task_stat(int pid, struct tstat *t)
 		return -1;
 	t->cpu_ns = ns;
 	t->csw = 0;
+	t->ticks = stat_ticks(pid);
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
 	if (read_file(path, buf, sizeof(buf)))
 		return -1;
@@ -242,12 +263,13 @@ static void tsnap_delta(const struct tsnap *a, const struct tsnap *b,
 	*nvhost = 0;
 	for (i = 0; i < b->n; i++) {
 		const struct tstat *t = &b->t[i];
-		uint64_t c0 = 0, s0 = 0;
+		uint64_t c0 = 0, s0 = 0, tick0 = 0;
 
 		for (j = 0; j < a->n; j++) {
 			if (a->t[j].pid == t->pid) {
 				c0 = a->t[j].cpu_ns;
 				s0 = a->t[j].csw;
+				tick0 = a->t[j].ticks;
 				break;
 			}
 		}
@@ -256,6 +278,7 @@ static void tsnap_delta(const struct tsnap *a, const struct tsnap *b,
 		if (t->cpu_ns != c0 || t->csw != s0) {
 			d->t[d->n] = *t;
 			d->t[d->n].cpu_ns -= c0;
+			d->t[d->n].ticks -= tick0;
 			d->t[d->n++].csw -= s0;
 		}
 		if (t->kind == T_VHOST)
@@ -633,9 +656,10 @@ static void report_threads(const struct tsnap *busy, uint64_t n)
 	printf(",\"threads\":[");
 	for (i = 0; i < busy->n; i++)
 		printf("%s{\"pid\":%d,\"comm\":\"%s\",\"cpu_ns_per_io\":%.1f,"
-		       "\"csw_per_io\":%.4f}", i ? "," : "", busy->t[i].pid,
-		       busy->t[i].comm, per(busy->t[i].cpu_ns, n),
-		       per(busy->t[i].csw, n));
+		       "\"csw_per_io\":%.4f,\"ticks\":%" PRIu64 "}",
+		       i ? "," : "", busy->t[i].pid, busy->t[i].comm,
+		       per(busy->t[i].cpu_ns, n), per(busy->t[i].csw, n),
+		       busy->t[i].ticks);
 	printf("]");
 }
 
