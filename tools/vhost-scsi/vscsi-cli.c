@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "vscsi.h"
+#include "vscsi-bench.h"
 
 struct cli {
 	const char *dev_path;
@@ -37,7 +38,8 @@ static int usage(void)
 		"  inquiry WWPN [--target T] [--lun L]   (target = TPG tag, default 1)\n"
 		"  readcap WWPN [--target T] [--lun L]\n"
 		"  read|write WWPN --lba N --blocks N [--bs 512] [--pattern B]\n"
-		"               [--target T] [--lun L]\n");
+		"               [--target T] [--lun L]\n"
+		"  bench --help | memprobe --help   (measurement, JSON output)\n");
 	return 2;
 }
 
@@ -306,6 +308,12 @@ int main(int argc, char **argv)
 	if (argc >= 6 && !strcmp(argv[1], "endpoint") &&
 	    !strcmp(argv[2], "hold") && !strcmp(argv[4], "--"))
 		return cmd_hold(argv[3], argv + 5);
+
+	/* Subcommands with options of their own. */
+	if (argc >= 2 && !strcmp(argv[1], "bench"))
+		return vscsi_bench_main(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "memprobe"))
+		return vscsi_memprobe_main(argc - 1, argv + 1);
 
 	/* Options may come before or after the positional words. */
 	if (parse_opts(&cli, argc, argv) || optind >= argc)
