@@ -431,7 +431,7 @@ int vscsi_vq_reap(struct vscsi_vq *vq)
 	return count;
 }
 
-static int64_t now_ms(void)
+int64_t vscsi_now_ms(void)
 {
 	struct timespec ts;
 
@@ -439,7 +439,13 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Ask for a call on the next used entry (EVENT_IDX) and drain the fd. */
+/*
+ * Ask for a call on the next used entry: with EVENT_IDX by publishing
+ * used_event = last_used; without it the device calls on every used
+ * update unless avail->flags says VRING_AVAIL_F_NO_INTERRUPT, which the
+ * library never sets.  The barrier orders the store before the re-read
+ * of used->idx that must follow.
+ */
 static void vq_arm(struct vscsi_vq *vq)
 {
 	if (vq->event_idx)
@@ -447,21 +453,31 @@ static void vq_arm(struct vscsi_vq *vq)
 	vq_mb();
 }
 
+/*
+ * Block on the call eventfd until it fires or @deadline passes: 0 after a
+ * call (the count is consumed), -ETIMEDOUT without one.
+ */
 static int vq_sleep(struct vscsi_vq *vq, int64_t deadline)
 {
 	struct pollfd pfd = { .fd = vq->call_fd, .events = POLLIN };
-	int64_t left = deadline - now_ms();
 	uint64_t count;
+	int64_t left;
+	int ret;
 
-	if (left <= 0)
-		return -ETIMEDOUT;
-	if (poll(&pfd, 1, left > 1000 ? 1000 : (int)left) < 0 && errno != EINTR)
-		return -errno;
-	if (pfd.revents & POLLIN) {
-		if (read(vq->call_fd, &count, sizeof(count)) < 0 &&
-		    errno != EAGAIN)
+	for (;;) {
+		left = deadline - vscsi_now_ms();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		ret = poll(&pfd, 1, left > INT32_MAX ? INT32_MAX : (int)left);
+		if (ret < 0 && errno != EINTR)
 			return -errno;
+		if (ret > 0 && (pfd.revents & POLLIN))
+			break;
 	}
+	if (read(vq->call_fd, &count, sizeof(count)) == sizeof(count))
+		vq->calls += count;
+	else if (errno != EAGAIN)
+		return -errno;
 	return 0;
 }
 
@@ -478,12 +494,36 @@ static int vq_find_done(struct vscsi_vq *vq, int head)
 }
 
 /*
- * Wait for chain @head (or any chain when @head < 0).  Reap, arm, reap
- * again, then sleep: a completion racing with arming is never missed.
+ * The wait timed out with the ring armed and empty, yet the chain may be
+ * there now: the device then owed us a call.  Give a late call a grace
+ * period; without one the completion counts as a missed call and the
+ * wait fails, so a device that never signals cannot pass by our
+ * re-reading its ring.
+ */
+static int vq_timed_out(struct vscsi_vq *vq, int head)
+{
+	int found;
+
+	vscsi_vq_reap(vq);
+	found = vq_find_done(vq, head);
+	if (found < 0)
+		return -ETIMEDOUT;
+	if (!vq_sleep(vq, vscsi_now_ms() + VSCSI_CALL_GRACE_MS))
+		return found;
+	vq->missed_calls++;
+	return -ETIMEDOUT;
+}
+
+/*
+ * Wait for chain @head (or any chain when @head < 0).  Completions already
+ * in the ring are taken without a call; otherwise the wait arms the ring
+ * at the index it reaped up to and, once a re-read shows it still empty,
+ * depends on the call eventfd alone: the device must call for the next
+ * used entry (virtio 1.x 2.7.10).
  */
 static int vq_wait(struct vscsi_vq *vq, int head, int timeout_ms)
 {
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = vscsi_now_ms() + timeout_ms;
 	int found, ret;
 
 	for (;;) {
@@ -492,11 +532,11 @@ static int vq_wait(struct vscsi_vq *vq, int head, int timeout_ms)
 		if (found >= 0)
 			return found;
 		vq_arm(vq);
-		vscsi_vq_reap(vq);
-		found = vq_find_done(vq, head);
-		if (found >= 0)
-			return found;
+		if (vscsi_vq_reap(vq))
+			continue;	/* others came in: arm again past them */
 		ret = vq_sleep(vq, deadline);
+		if (ret == -ETIMEDOUT && timeout_ms > 0)
+			return vq_timed_out(vq, head);
 		if (ret)
 			return ret;
 	}

@@ -97,6 +97,7 @@ const char *err_name(int err)
 	case -ENOMEM:		return "-ENOMEM";
 	case -EPERM:		return "-EPERM";
 	case -EACCES:		return "-EACCES";
+	case -EPROTO:		return "-EPROTO (device wrote outside its buffers)";
 	}
 	snprintf(buf, sizeof(buf), "%d", err);
 	return buf;
@@ -104,10 +105,7 @@ const char *err_name(int err)
 
 long long now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return vscsi_now_ms();
 }
 
 /* ------------------------------------------------------------------ */
@@ -257,8 +255,17 @@ int expect_good(struct tctx *t, const char *what,
 		return tfail(t, "expected %s response OK, got %s(%u)", what,
 			     vscsi_response_name(res->response),
 			     res->response);
-	if (res->status == SCSI_STATUS_GOOD)
+	if (res->overrun)
+		return tfail(t, "expected %s to write only its writable "
+			     "buffers, %u bytes changed outside them", what,
+			     res->overrun);
+	if (res->status == SCSI_STATUS_GOOD) {
+		if (res->want_used_len && res->used_len != res->want_used_len)
+			return tfail(t, "expected %s used.len %u (response + "
+				     "data-in), got %u", what,
+				     res->want_used_len, res->used_len);
 		return T_PASS;
+	}
 	scsi_sense_parse(res->sense, res->sense_len, &s);
 	return tfail(t, "expected %s status GOOD, got 0x%02x sense %x/%02x/%02x",
 		     what, res->status, s.key, s.asc, s.ascq);
