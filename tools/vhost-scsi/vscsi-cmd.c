@@ -20,7 +20,6 @@
 
 #define PAGE		4096ULL
 #define RESP_POISON	0xff	/* response byte never written by a device */
-#define SLACK_POISON	0xa5	/* slack byte no descriptor covers */
 
 void vscsi_lun_encode(uint8_t lun[8], uint8_t target, uint16_t lun_id)
 {
@@ -147,8 +146,8 @@ static void stream_poison(struct vscsi_dev *dev, uint64_t gpa, uint64_t alloc,
 	uint8_t *p = vscsi_mem_ptr(&dev->mem, gpa, alloc);
 	uint64_t lead = start - gpa;
 
-	memset(p, SLACK_POISON, lead);
-	memset(p + lead + len, SLACK_POISON, alloc - lead - len);
+	memset(p, VSCSI_SLACK_POISON, lead);
+	memset(p + lead + len, VSCSI_SLACK_POISON, alloc - lead - len);
 }
 
 /* Slack bytes either side of the stream that are no longer poison. */
@@ -160,7 +159,7 @@ static uint32_t stream_overrun(const struct vscsi_dev *dev, uint64_t gpa,
 	uint32_t n = 0;
 
 	for (i = 0; i < alloc; i++)
-		if ((i < lead || i >= lead + len) && p[i] != SLACK_POISON)
+		if ((i < lead || i >= lead + len) && p[i] != VSCSI_SLACK_POISON)
 			n++;
 	return n;
 }

@@ -406,7 +406,7 @@ int vscsi_vq_kick(struct vscsi_vq *vq)
 /* ------------------------------------------------------------------ */
 /* Completion                                                          */
 
-int vscsi_vq_reap(struct vscsi_vq *vq)
+static int vq_reap_once(struct vscsi_vq *vq)
 {
 	uint16_t used_idx;
 	int count = 0;
@@ -431,6 +431,32 @@ int vscsi_vq_reap(struct vscsi_vq *vq)
 	return count;
 }
 
+/*
+ * Reap, then ask for a call on the next used entry: with EVENT_IDX by
+ * publishing used_event = last_used, and re-reading used->idx after the
+ * barrier, since an entry published before the device saw the new
+ * used_event may come without a call.  Once the re-read finds nothing
+ * new, the device owes a call for its next used entry (virtio 1.x
+ * 2.7.10); without EVENT_IDX it calls for every used update unless
+ * avail->flags has VRING_AVAIL_F_NO_INTERRUPT, which the library never
+ * sets.  The ring starts armed: used_event and last_used are both 0.
+ */
+int vscsi_vq_reap(struct vscsi_vq *vq)
+{
+	int count = 0;
+
+	for (;;) {
+		count += vq_reap_once(vq);
+		if (!vq->event_idx)
+			return count;
+		*vq_used_event(vq) = htole16(vq->last_used);
+		vq_mb();
+		if (le16toh(__atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE)) ==
+		    vq->last_used)
+			return count;
+	}
+}
+
 int64_t vscsi_now_ms(void)
 {
 	struct timespec ts;
@@ -440,22 +466,9 @@ int64_t vscsi_now_ms(void)
 }
 
 /*
- * Ask for a call on the next used entry: with EVENT_IDX by publishing
- * used_event = last_used; without it the device calls on every used
- * update unless avail->flags says VRING_AVAIL_F_NO_INTERRUPT, which the
- * library never sets.  The barrier orders the store before the re-read
- * of used->idx that must follow.
- */
-static void vq_arm(struct vscsi_vq *vq)
-{
-	if (vq->event_idx)
-		*vq_used_event(vq) = htole16(vq->last_used);
-	vq_mb();
-}
-
-/*
- * Block on the call eventfd until it fires or @deadline passes: 0 after a
- * call (the count is consumed), -ETIMEDOUT without one.
+ * Block on the call eventfd until it fires or @deadline passes (a call
+ * already pending is taken even past it): 0 after a call, its count
+ * consumed, or -ETIMEDOUT.
  */
 static int vq_sleep(struct vscsi_vq *vq, int64_t deadline)
 {
@@ -464,16 +477,16 @@ static int vq_sleep(struct vscsi_vq *vq, int64_t deadline)
 	int64_t left;
 	int ret;
 
-	for (;;) {
+	do {
 		left = deadline - vscsi_now_ms();
-		if (left <= 0)
-			return -ETIMEDOUT;
+		if (left < 0)
+			left = 0;
 		ret = poll(&pfd, 1, left > INT32_MAX ? INT32_MAX : (int)left);
 		if (ret < 0 && errno != EINTR)
 			return -errno;
-		if (ret > 0 && (pfd.revents & POLLIN))
-			break;
-	}
+		if (!ret)
+			return -ETIMEDOUT;
+	} while (ret < 0 || !(pfd.revents & POLLIN));
 	if (read(vq->call_fd, &count, sizeof(count)) == sizeof(count))
 		vq->calls += count;
 	else if (errno != EAGAIN)
@@ -494,11 +507,9 @@ static int vq_find_done(struct vscsi_vq *vq, int head)
 }
 
 /*
- * The wait timed out with the ring armed and empty, yet the chain may be
- * there now: the device then owed us a call.  Give a late call a grace
- * period; without one the completion counts as a missed call and the
- * wait fails, so a device that never signals cannot pass by our
- * re-reading its ring.
+ * The wait timed out, yet the chain may be in the ring: the device then
+ * owed us a call for it.  Give a late call a grace period; without one
+ * the completion counts as a missed call and the wait fails.
  */
 static int vq_timed_out(struct vscsi_vq *vq, int head)
 {
@@ -515,11 +526,9 @@ static int vq_timed_out(struct vscsi_vq *vq, int head)
 }
 
 /*
- * Wait for chain @head (or any chain when @head < 0).  Completions already
- * in the ring are taken without a call; otherwise the wait arms the ring
- * at the index it reaped up to and, once a re-read shows it still empty,
- * depends on the call eventfd alone: the device must call for the next
- * used entry (virtio 1.x 2.7.10).
+ * Wait for chain @head (or any chain when @head < 0).  The ring is always
+ * armed after a reap (vscsi_vq_reap()), so the wait reaps only after a
+ * call: a device that returns chains without calling is not seen.
  */
 static int vq_wait(struct vscsi_vq *vq, int head, int timeout_ms)
 {
@@ -527,18 +536,15 @@ static int vq_wait(struct vscsi_vq *vq, int head, int timeout_ms)
 	int found, ret;
 
 	for (;;) {
-		vscsi_vq_reap(vq);
 		found = vq_find_done(vq, head);
 		if (found >= 0)
 			return found;
-		vq_arm(vq);
-		if (vscsi_vq_reap(vq))
-			continue;	/* others came in: arm again past them */
 		ret = vq_sleep(vq, deadline);
 		if (ret == -ETIMEDOUT && timeout_ms > 0)
 			return vq_timed_out(vq, head);
 		if (ret)
 			return ret;
+		vscsi_vq_reap(vq);
 	}
 }
 

@@ -324,6 +324,9 @@ struct vscsi_result {
 	uint32_t overrun;
 };
 
+/* What the slack around a request's streams holds until a device writes. */
+#define VSCSI_SLACK_POISON	0xa5
+
 /* One command in flight; the caller owns the storage. */
 struct vscsi_req {
 	struct vscsi_cmd cmd;
