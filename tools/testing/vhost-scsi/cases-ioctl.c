@@ -406,50 +406,6 @@ static int events_missed_reported(struct tctx *t)
 	return T_PASS;
 }
 
-static int tmf_lun_reset(struct tctx *t)
-{
-	uint8_t response = 0xff;
-	int ret = fix_attach(t, NULL);
-
-	if (ret)
-		return ret;
-	ret = vscsi_tmf(t->dev, VIRTIO_SCSI_T_TMF_LOGICAL_UNIT_RESET,
-			t->cfg->target, lun0(t), 0, &response,
-			VSCSI_DEFAULT_TIMEOUT_MS);
-	if (ret)
-		return tfail(t, "expected TMF to complete, got %s", err_name(ret));
-	if (response != VIRTIO_SCSI_S_FUNCTION_SUCCEEDED &&
-	    response != VIRTIO_SCSI_S_OK)
-		return tfail(t, "expected FUNCTION_SUCCEEDED or FUNCTION_COMPLETE(0), "
-			     "got %s(%u)", vscsi_response_name(response),
-			     response);
-	return T_PASS;
-}
-
-static int an_query_answers(struct tctx *t)
-{
-	uint32_t actual = 0xdeadbeef;
-	uint8_t response = 0xff;
-	int ret = fix_attach(t, NULL);
-
-	if (ret)
-		return ret;
-	ret = vscsi_an(t->dev, VIRTIO_SCSI_T_AN_QUERY, t->cfg->target,
-		       lun0(t), 0x7e, &actual, &response,
-		       VSCSI_DEFAULT_TIMEOUT_MS);
-	if (ret)
-		return tfail(t, "expected AN query to complete, got %s",
-			     err_name(ret));
-	tnote(t, "response %u event_actual 0x%x", response, actual);
-	if (response != VIRTIO_SCSI_S_OK)
-		return tfail(t, "expected AN response OK, got %s(%u)",
-			     vscsi_response_name(response), response);
-	if (actual & ~0x7eU)
-		return tfail(t, "expected event_actual within 0x7e, got 0x%x",
-			     actual);
-	return T_PASS;
-}
-
 const struct tcase ioctl_cases[] = {
 	{ "abi_version_is_1", abi_version_is_1 },
 	{ "features_offered_include_version1_anylayout",
@@ -466,7 +422,5 @@ const struct tcase ioctl_cases[] = {
 	{ "endpoint_clear_idempotent", endpoint_clear_idempotent },
 	{ "events_missed_roundtrip", events_missed_roundtrip },
 	{ "events_missed_reported", events_missed_reported },
-	{ "tmf_lun_reset", tmf_lun_reset },
-	{ "an_query_answers", an_query_answers },
 	{ NULL, NULL },
 };

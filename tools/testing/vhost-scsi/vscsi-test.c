@@ -271,17 +271,26 @@ int expect_good(struct tctx *t, const char *what,
 		     what, res->status, s.key, s.asc, s.ascq);
 }
 
+int tur_on(struct tctx *t, struct vscsi_vq *vq, unsigned int lun,
+	   struct vscsi_result *res, uint64_t *tag)
+{
+	struct vscsi_cmd cmd;
+	uint8_t cdb[6];
+
+	cmd_init(t, &cmd, lun);
+	cmd.cdb = cdb;
+	cmd.cdb_len = scsi_cdb_tur(cdb);
+	if (tag)
+		*tag = cmd.tag;
+	return vscsi_cmd_run_on(t->dev, vq, &cmd, res);
+}
+
 int run_tur(struct tctx *t, struct vscsi_vq *vq, const char *what)
 {
 	struct vscsi_result res;
-	struct vscsi_cmd cmd;
-	uint8_t cdb[6];
 	int ret;
 
-	cmd_init(t, &cmd, lun0(t));
-	cmd.cdb = cdb;
-	cmd.cdb_len = scsi_cdb_tur(cdb);
-	ret = vscsi_cmd_run_on(t->dev, vq, &cmd, &res);
+	ret = tur_on(t, vq, lun0(t), &res, NULL);
 	if (ret)
 		return tfail(t, "expected %s to complete, got %s", what,
 			     err_name(ret));
@@ -417,7 +426,7 @@ static bool selected(const struct selection *sel, const char *name)
 
 static int run_case(const struct tconfig *cfg, const struct tcase *c)
 {
-	struct tctx t = { .cfg = cfg, .name = c->name };
+	struct tctx t = { .cfg = cfg, .name = c->name, .arg = c->arg };
 	int outcome;
 
 	outcome = c->run(&t);
