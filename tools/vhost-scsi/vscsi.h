@@ -178,14 +178,19 @@ int vscsi_vq_add(struct vscsi_vq *vq, const struct vscsi_seg *segs,
 int vscsi_vq_kick(struct vscsi_vq *vq);
 /* Notify the device unconditionally (a spurious kick is always legal). */
 int vscsi_vq_kick_force(struct vscsi_vq *vq);
-/* Reap everything in the used ring into the slot table; returns count. */
+/*
+ * Reap everything in the used ring into the slot table and, with
+ * EVENT_IDX, set used_event to where the reap stopped, so that the device
+ * owes a call for its next used entry; returns the count.
+ */
 int vscsi_vq_reap(struct vscsi_vq *vq);
 /*
- * Wait until chain @head is returned; 0 or -ETIMEDOUT.  Waiting sleeps on
- * the call eventfd only: a chain the device returns without the call it
- * owes (EVENT_IDX used_event, or no VRING_AVAIL_F_NO_INTERRUPT) is not
- * seen, after VSCSI_CALL_GRACE_MS it is counted in missed_calls and the
- * wait times out.
+ * Wait until chain @head is returned; 0 or -ETIMEDOUT.  A wait reaps only
+ * after a call: a chain the device returns without the call it owes
+ * (EVENT_IDX used_event, or no VRING_AVAIL_F_NO_INTERRUPT) is not seen;
+ * found only once the wait timed out, and no call within
+ * VSCSI_CALL_GRACE_MS, it is counted in missed_calls and the wait times
+ * out.  A @timeout_ms of 0 takes only a call already pending.
  */
 #define VSCSI_CALL_GRACE_MS	1000
 int vscsi_vq_wait(struct vscsi_vq *vq, uint16_t head, int timeout_ms);
