@@ -139,6 +139,68 @@ static void req_free_buffers(struct vscsi_dev *dev, struct vscsi_req *req)
 	req->out_gpa = req->in_gpa = 0;
 }
 
+/* Poison the slack either side of the stream [start, start + len). */
+static void stream_poison(struct vscsi_dev *dev, uint64_t gpa, uint64_t alloc,
+			  uint64_t start, uint64_t len)
+{
+	uint8_t *p = vscsi_mem_ptr(&dev->mem, gpa, alloc);
+	uint64_t lead = start - gpa;
+
+	memset(p, VSCSI_SLACK_POISON, lead);
+	memset(p + lead + len, VSCSI_SLACK_POISON, alloc - lead - len);
+}
+
+/* Slack bytes either side of the stream that are no longer poison. */
+static uint32_t stream_overrun(const struct vscsi_dev *dev, uint64_t gpa,
+			       uint64_t alloc, uint64_t start, uint64_t len)
+{
+	const uint8_t *p = vscsi_mem_ptr(&dev->mem, gpa, alloc);
+	uint64_t lead = start - gpa, i;
+	uint32_t n = 0;
+
+	for (i = 0; i < alloc; i++)
+		if ((i < lead || i >= lead + len) && p[i] != VSCSI_SLACK_POISON)
+			n++;
+	return n;
+}
+
+/* FNV-1a over the readable stream's allocation, slack included. */
+static uint64_t out_sum(const struct vscsi_dev *dev,
+			const struct vscsi_req *req)
+{
+	const uint8_t *p = vscsi_mem_ptr(&dev->mem, req->out_gpa,
+					 req->out_alloc);
+	uint64_t h = 0xcbf29ce484222325ULL, i;
+
+	for (i = 0; i < req->out_alloc; i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+/*
+ * Device writes where it must not: the slack around the writable stream
+ * (counted in bytes) and anywhere in the readable allocation (one).
+ */
+static uint32_t req_overrun(const struct vscsi_dev *dev,
+			    const struct vscsi_req *req)
+{
+	return stream_overrun(dev, req->in_gpa, req->in_alloc, req->in_start,
+			      req->resp_len + req->cmd.data_in_len) +
+	       (out_sum(dev, req) != req->out_sum);
+}
+
+/* used->len for a full response and the data-in the response reports. */
+static uint32_t req_want_used_len(const struct vscsi_req *req)
+{
+	const struct vscsi_cmd *cmd = &req->cmd;
+
+	if (req->resp_len != VSCSI_RESP_SIZE || cmd->pi_bytesin ||
+	    req->res.resid > cmd->data_in_len)
+		return 0;
+	return req->resp_len + cmd->data_in_len -
+	       (cmd->data_in_len ? req->res.resid : 0);
+}
+
 static int req_fill(struct vscsi_dev *dev, struct vscsi_req *req)
 {
 	const struct vscsi_cmd *cmd = &req->cmd;
@@ -170,6 +232,11 @@ static int req_fill(struct vscsi_dev *dev, struct vscsi_req *req)
 		memcpy(p + req->hdr_len, cmd->data_out, cmd->data_out_len);
 	p = vscsi_mem_ptr(&dev->mem, req->in_start, req->resp_len);
 	memset(p, RESP_POISON, req->resp_len);
+	stream_poison(dev, req->out_gpa, req->out_alloc, req->out_start,
+		      req->hdr_len + cmd->data_out_len);
+	stream_poison(dev, req->in_gpa, req->in_alloc, req->in_start,
+		      req->resp_len + cmd->data_in_len);
+	req->out_sum = out_sum(dev, req);
 	return 0;
 }
 
@@ -249,6 +316,8 @@ void vscsi_req_finish(struct vscsi_dev *dev, struct vscsi_req *req)
 	vscsi_resp_parse(in, &req->res);
 	if (cmd->data_in_len)
 		memcpy(cmd->data_in, in + req->resp_len, cmd->data_in_len);
+	req->res.want_used_len = req_want_used_len(req);
+	req->res.overrun = req_overrun(dev, req);
 	req_free_buffers(dev, req);
 	req->completed = true;
 }
@@ -266,7 +335,7 @@ int vscsi_req_wait(struct vscsi_dev *dev, struct vscsi_req *req,
 	if (ret)
 		return ret;
 	vscsi_req_finish(dev, req);
-	return 0;
+	return req->res.overrun ? -EPROTO : 0;
 }
 
 bool vscsi_req_poll(struct vscsi_dev *dev, struct vscsi_req *req)
@@ -303,12 +372,12 @@ int vscsi_cmd_run_on(struct vscsi_dev *dev, struct vscsi_vq *vq,
 		return ret;
 	ret = vscsi_req_wait(dev, &req, cmd->timeout_ms ? cmd->timeout_ms :
 			     VSCSI_DEFAULT_TIMEOUT_MS);
-	if (ret) {
+	if (ret && !req.completed) {
 		vscsi_req_abandon(&req);
 		return ret;
 	}
 	*res = req.res;
-	return 0;
+	return ret;
 }
 
 int vscsi_cmd_run(struct vscsi_dev *dev, const struct vscsi_cmd *cmd,

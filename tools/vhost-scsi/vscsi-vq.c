@@ -406,7 +406,7 @@ int vscsi_vq_kick(struct vscsi_vq *vq)
 /* ------------------------------------------------------------------ */
 /* Completion                                                          */
 
-int vscsi_vq_reap(struct vscsi_vq *vq)
+static int vq_reap_once(struct vscsi_vq *vq)
 {
 	uint16_t used_idx;
 	int count = 0;
@@ -431,7 +431,33 @@ int vscsi_vq_reap(struct vscsi_vq *vq)
 	return count;
 }
 
-static int64_t now_ms(void)
+/*
+ * Reap, then ask for a call on the next used entry: with EVENT_IDX by
+ * publishing used_event = last_used, and re-reading used->idx after the
+ * barrier, since an entry published before the device saw the new
+ * used_event may come without a call.  Once the re-read finds nothing
+ * new, the device owes a call for its next used entry (virtio 1.x
+ * 2.7.10); without EVENT_IDX it calls for every used update unless
+ * avail->flags has VRING_AVAIL_F_NO_INTERRUPT, which the library never
+ * sets.  The ring starts armed: used_event and last_used are both 0.
+ */
+int vscsi_vq_reap(struct vscsi_vq *vq)
+{
+	int count = 0;
+
+	for (;;) {
+		count += vq_reap_once(vq);
+		if (!vq->event_idx)
+			return count;
+		*vq_used_event(vq) = htole16(vq->last_used);
+		vq_mb();
+		if (le16toh(__atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE)) ==
+		    vq->last_used)
+			return count;
+	}
+}
+
+int64_t vscsi_now_ms(void)
 {
 	struct timespec ts;
 
@@ -439,29 +465,32 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Ask for a call on the next used entry (EVENT_IDX) and drain the fd. */
-static void vq_arm(struct vscsi_vq *vq)
-{
-	if (vq->event_idx)
-		*vq_used_event(vq) = htole16(vq->last_used);
-	vq_mb();
-}
-
+/*
+ * Block on the call eventfd until it fires or @deadline passes (a call
+ * already pending is taken even past it): 0 after a call, its count
+ * consumed, or -ETIMEDOUT.
+ */
 static int vq_sleep(struct vscsi_vq *vq, int64_t deadline)
 {
 	struct pollfd pfd = { .fd = vq->call_fd, .events = POLLIN };
-	int64_t left = deadline - now_ms();
 	uint64_t count;
+	int64_t left;
+	int ret;
 
-	if (left <= 0)
-		return -ETIMEDOUT;
-	if (poll(&pfd, 1, left > 1000 ? 1000 : (int)left) < 0 && errno != EINTR)
-		return -errno;
-	if (pfd.revents & POLLIN) {
-		if (read(vq->call_fd, &count, sizeof(count)) < 0 &&
-		    errno != EAGAIN)
+	do {
+		left = deadline - vscsi_now_ms();
+		if (left < 0)
+			left = 0;
+		ret = poll(&pfd, 1, left > INT32_MAX ? INT32_MAX : (int)left);
+		if (ret < 0 && errno != EINTR)
 			return -errno;
-	}
+		if (!ret)
+			return -ETIMEDOUT;
+	} while (ret < 0 || !(pfd.revents & POLLIN));
+	if (read(vq->call_fd, &count, sizeof(count)) == sizeof(count))
+		vq->calls += count;
+	else if (errno != EAGAIN)
+		return -errno;
 	return 0;
 }
 
@@ -478,27 +507,44 @@ static int vq_find_done(struct vscsi_vq *vq, int head)
 }
 
 /*
- * Wait for chain @head (or any chain when @head < 0).  Reap, arm, reap
- * again, then sleep: a completion racing with arming is never missed.
+ * The wait timed out, yet the chain may be in the ring: the device then
+ * owed us a call for it.  Give a late call a grace period; without one
+ * the completion counts as a missed call and the wait fails.
+ */
+static int vq_timed_out(struct vscsi_vq *vq, int head)
+{
+	int found;
+
+	vscsi_vq_reap(vq);
+	found = vq_find_done(vq, head);
+	if (found < 0)
+		return -ETIMEDOUT;
+	if (!vq_sleep(vq, vscsi_now_ms() + VSCSI_CALL_GRACE_MS))
+		return found;
+	vq->missed_calls++;
+	return -ETIMEDOUT;
+}
+
+/*
+ * Wait for chain @head (or any chain when @head < 0).  The ring is always
+ * armed after a reap (vscsi_vq_reap()), so the wait reaps only after a
+ * call: a device that returns chains without calling is not seen.
  */
 static int vq_wait(struct vscsi_vq *vq, int head, int timeout_ms)
 {
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = vscsi_now_ms() + timeout_ms;
 	int found, ret;
 
 	for (;;) {
-		vscsi_vq_reap(vq);
-		found = vq_find_done(vq, head);
-		if (found >= 0)
-			return found;
-		vq_arm(vq);
-		vscsi_vq_reap(vq);
 		found = vq_find_done(vq, head);
 		if (found >= 0)
 			return found;
 		ret = vq_sleep(vq, deadline);
+		if (ret == -ETIMEDOUT && timeout_ms > 0)
+			return vq_timed_out(vq, head);
 		if (ret)
 			return ret;
+		vscsi_vq_reap(vq);
 	}
 }
 

@@ -32,6 +32,9 @@
 #define VSCSI_DEFAULT_PATH		"/dev/vhost-scsi"
 #define VSCSI_DEFAULT_MEM_SIZE		(64UL << 20)
 #define VSCSI_MAX_MEM_SIZE		(1UL << 30)
+/* Milliseconds on CLOCK_MONOTONIC. */
+int64_t vscsi_now_ms(void);
+
 /* Nonzero so that GPA 0 is a guaranteed "outside the memory table". */
 #define VSCSI_GPA_BASE			0x100000000ULL
 #define VSCSI_DEFAULT_QUEUE_SIZE	128
@@ -150,6 +153,9 @@ struct vscsi_vq {
 	struct vscsi_slot *slots;
 	unsigned long kicks;
 	unsigned long kicks_suppressed;
+	unsigned long calls;		/* call eventfd counts consumed */
+	/* Completions found after a wait without the call they were owed. */
+	unsigned long missed_calls;
 };
 
 struct vscsi_dev;
@@ -172,9 +178,21 @@ int vscsi_vq_add(struct vscsi_vq *vq, const struct vscsi_seg *segs,
 int vscsi_vq_kick(struct vscsi_vq *vq);
 /* Notify the device unconditionally (a spurious kick is always legal). */
 int vscsi_vq_kick_force(struct vscsi_vq *vq);
-/* Reap everything in the used ring into the slot table; returns count. */
+/*
+ * Reap everything in the used ring into the slot table and, with
+ * EVENT_IDX, set used_event to where the reap stopped, so that the device
+ * owes a call for its next used entry; returns the count.
+ */
 int vscsi_vq_reap(struct vscsi_vq *vq);
-/* Wait until chain @head is returned; 0 or -ETIMEDOUT. */
+/*
+ * Wait until chain @head is returned; 0 or -ETIMEDOUT.  A wait reaps only
+ * after a call: a chain the device returns without the call it owes
+ * (EVENT_IDX used_event, or no VRING_AVAIL_F_NO_INTERRUPT) is not seen;
+ * found only once the wait timed out, and no call within
+ * VSCSI_CALL_GRACE_MS, it is counted in missed_calls and the wait times
+ * out.  A @timeout_ms of 0 takes only a call already pending.
+ */
+#define VSCSI_CALL_GRACE_MS	1000
 int vscsi_vq_wait(struct vscsi_vq *vq, uint16_t head, int timeout_ms);
 /* Wait until any chain is returned and not yet collected; head or -errno. */
 int vscsi_vq_wait_any(struct vscsi_vq *vq, int timeout_ms);
@@ -297,7 +315,22 @@ struct vscsi_result {
 	uint32_t resid;
 	uint8_t sense[VSCSI_SENSE_SIZE];
 	uint32_t used_len;	/* used->len the device reported */
+	/*
+	 * used->len a device that wrote the full response and the data-in
+	 * bytes it reports (buffer minus resid) gives; 0 when not known
+	 * (truncated response, PI bytes in the stream).
+	 */
+	uint32_t want_used_len;
+	/*
+	 * Bytes the device changed where it must not write: the poisoned
+	 * slack around the writable stream, and the readable stream with
+	 * its slack.
+	 */
+	uint32_t overrun;
 };
+
+/* What the slack around a request's streams holds until a device writes. */
+#define VSCSI_SLACK_POISON	0xa5
 
 /* One command in flight; the caller owns the storage. */
 struct vscsi_req {
@@ -309,6 +342,7 @@ struct vscsi_req {
 	uint64_t out_gpa, out_alloc, out_start;
 	uint64_t in_gpa, in_alloc, in_start;
 	uint32_t hdr_len, resp_len;
+	uint64_t out_sum;	/* readable allocation as submitted */
 	struct vscsi_result res;
 };
 
@@ -319,7 +353,11 @@ int vscsi_req_submit(struct vscsi_dev *dev, struct vscsi_vq *vq,
 		     bool kick);
 /* Parse a virtio_scsi_cmd_resp as the device wrote it. */
 void vscsi_resp_parse(const void *resp, struct vscsi_result *res);
-/* Wait for @req, parse the response, copy data-in, free guest memory. */
+/*
+ * Wait for @req, parse the response, copy data-in, free guest memory.
+ * -EPROTO (with @req complete and res filled) when the device wrote
+ * outside its writable buffers (res.overrun).
+ */
 int vscsi_req_wait(struct vscsi_dev *dev, struct vscsi_req *req,
 		   int timeout_ms);
 /* Parse a returned chain found by vscsi_vq_wait_any() (owner == req). */

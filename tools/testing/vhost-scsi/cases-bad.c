@@ -345,10 +345,11 @@ static int header_too_short(struct tctx *t)
 	return expect_error_answer(t, &cmd, "10-byte header");
 }
 
-static bool all_zero(const uint8_t *p, size_t len)
+/* The library poisons the slack behind every writable buffer. */
+static bool all_slack(const uint8_t *p, size_t len)
 {
 	while (len--)
-		if (*p++)
+		if (*p++ != VSCSI_SLACK_POISON)
 			return false;
 	return true;
 }
@@ -375,7 +376,7 @@ static int resp_too_short(struct tctx *t)
 	after = vscsi_mem_ptr(&t->dev->mem, req.in_start + short_len, 256);
 	ret = vscsi_vq_wait(req.vq, req.head, t->cfg->drop_ms);
 	tnote(t, "%s", ret ? "dropped (not answered)" : "answered");
-	if (!all_zero(after, 256))
+	if (!all_slack(after, 256))
 		return tfail(t, "expected nothing written past the %u-byte "
 			     "response buffer, got bytes written", short_len);
 	if (!ret) {

@@ -42,8 +42,6 @@
 #define EVT_BUFFERS		8
 #define EVT_QUIET_MS		300
 #define EVT_TIMEOUT_MS		5000
-#define SLOW_CMDS		3
-#define SLOW_BLOCKS		8
 #define SETTLE_MS		200	/* for submitted commands to reach LIO */
 #define FAULT_STALL_MS		500	/* the used-ring fault is held this long */
 #define PAGE			4096
@@ -87,60 +85,16 @@ static int tur_settled(struct tctx *t, unsigned int lun, const char *what)
 	return expect_good(t, what, &res);
 }
 
-struct slow_reads {
-	struct vscsi_req req[SLOW_CMDS];
-	uint8_t cdb[SLOW_CMDS][16];
-	uint8_t data[SLOW_CMDS][SLOW_BLOCKS * 512];
-};
-
-/* Queue SLOW_CMDS reads on the slow LUN on @vq; kick if @kick. */
-static int slow_reads_submit(struct tctx *t, struct vscsi_vq *vq,
-			     struct slow_reads *s, bool kick)
-{
-	struct vscsi_cmd cmd;
-	unsigned int i;
-	int ret;
-
-	for (i = 0; i < SLOW_CMDS; i++) {
-		cmd_init(t, &cmd, t->cfg->slow_lun);
-		cmd.cdb = s->cdb[i];
-		cmd.cdb_len = scsi_cdb_read10(s->cdb[i], i * SLOW_BLOCKS,
-					      SLOW_BLOCKS);
-		cmd.data_in = s->data[i];
-		cmd.data_in_len = sizeof(s->data[i]);
-		ret = vscsi_req_submit(t->dev, vq, &s->req[i], &cmd,
-				       kick && i == SLOW_CMDS - 1);
-		if (ret)
-			return tfail(t, "expected READ %u submitted, got %s", i,
-				     err_name(ret));
-	}
-	return T_PASS;
-}
-
 /* Wait for every read still out and expect GOOD; @ret if already failed. */
-static int slow_reads_wait(struct tctx *t, struct slow_reads *s, int ret)
+static int slow_reads_wait(struct tctx *t, struct slow_set *s, int ret)
 {
 	unsigned int i;
-	int err;
 
-	for (i = 0; i < SLOW_CMDS; i++) {
-		if (!s->req[i].submitted)
-			continue;
-		err = vscsi_req_wait(t->dev, &s->req[i],
-				     t->cfg->slow_ms * 2 + t->cfg->drop_ms);
-		if (err) {
-			vscsi_req_abandon(&s->req[i]);
-			if (!ret)
-				ret = tfail(t, "expected READ %u (tag %llu) "
-					    "answered, got %s", i,
-					    (unsigned long long)s->req[i].cmd.tag,
-					    err_name(err));
-			continue;
-		}
-		if (!ret)
+	ret = slow_wait_all(t, s, ret);
+	for (i = 0; !ret && i < SLOW_CMDS; i++)
+		if (s->req[i].completed)
 			ret = expect_good(t, "READ on the slow LUN",
 					  &s->req[i].res);
-	}
 	return ret;
 }
 
@@ -486,7 +440,7 @@ static int bind_stress_tpg_churn(struct tctx *t)
 
 static int nexus_drop_right_after_clear(struct tctx *t)
 {
-	static struct slow_reads s;
+	static struct slow_set s;
 	char nexus[256];
 	unsigned int i;
 	int ret = fix_slow_attach(t, NULL);
@@ -498,7 +452,7 @@ static int nexus_drop_right_after_clear(struct tctx *t)
 	if (ret || !nexus[0])
 		return tfail(t, "expected the nexus name, got %s '%s'",
 			     err_name(ret), nexus);
-	ret = slow_reads_submit(t, vscsi_req_vq(t->dev, 0), &s, true);
+	ret = slow_set_submit(t, vscsi_req_vq(t->dev, 0), &s, true);
 	if (ret)
 		return slow_reads_wait(t, &s, ret);
 	usleep(SETTLE_MS * 1000);
@@ -531,7 +485,7 @@ static int nexus_drop_right_after_clear(struct tctx *t)
 	if (ret)
 		return ret;
 	memset(&s, 0, sizeof(s));
-	ret = slow_reads_submit(t, vscsi_req_vq(t->dev, 0), &s, true);
+	ret = slow_set_submit(t, vscsi_req_vq(t->dev, 0), &s, true);
 	return slow_reads_wait(t, &s, ret);
 }
 
@@ -626,7 +580,7 @@ static void *kick_thread(void *arg)
  * holding reads and kicked all along.  It must fail with -EFAULT.
  */
 static int set_endpoint_faulting(struct tctx *t, struct stall_page *page,
-				 struct slow_reads *s)
+				 struct slow_set *s)
 {
 	struct vscsi_vq *last = vscsi_req_vq(t->dev, 1);
 	struct kicker k = { .vq = vscsi_req_vq(t->dev, 0) };
@@ -637,7 +591,7 @@ static int set_endpoint_faulting(struct tctx *t, struct stall_page *page,
 	if (ret)
 		return tfail(t, "expected the last queue's used ring moved, "
 			     "got %s", err_name(ret));
-	ret = slow_reads_submit(t, k.vq, s, false);
+	ret = slow_set_submit(t, k.vq, s, false);
 	if (ret)
 		return ret;
 	if (pthread_create(&kicker, NULL, kick_thread, &k))
@@ -665,7 +619,7 @@ static int set_endpoint_faulting(struct tctx *t, struct stall_page *page,
 static int endpoint_set_fault_on_last_queue(struct tctx *t)
 {
 	struct vscsi_opts opts = { .req_queues = 2 };
-	static struct slow_reads s;
+	static struct slow_set s;
 	struct stall_page page;
 	unsigned int i;
 	int ret = fix_slow_attach(t, &opts);

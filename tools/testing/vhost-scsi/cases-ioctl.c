@@ -3,10 +3,13 @@
  * ioctl cases: ABI version, feature negotiation, endpoint lifecycle and
  * the events-missed flag.  Most need only an open device, not a target.
  */
+#include <endian.h>
 #include <errno.h>
+#include <poll.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "vscsi-test.h"
 
@@ -121,6 +124,133 @@ static int features_roundtrip(struct tctx *t)
 		return tfail(t, "expected offer to stay 0x%" PRIx64 ", got 0x%"
 			     PRIx64, offered, again);
 	return T_PASS;
+}
+
+/* ---- acked features change how the device calls us ---- */
+
+/* Drain the call eventfd; the count read, 0 when none was pending. */
+static uint64_t call_drain(struct vscsi_vq *vq)
+{
+	uint64_t count;
+
+	if (read(vq->call_fd, &count, sizeof(count)) != sizeof(count))
+		return 0;
+	return count;
+}
+
+/*
+ * Run a TUR on @vq taking the completion from the ring by polling (not by
+ * waiting for a call), then check whether the device called: @want_call
+ * within 2 s, or no call 200 ms after the completion.
+ */
+static int tur_expect_call(struct tctx *t, struct vscsi_vq *vq,
+			   bool want_call, const char *what)
+{
+	struct pollfd pfd = { .fd = vq->call_fd, .events = POLLIN };
+	long long deadline = now_ms() + VSCSI_DEFAULT_TIMEOUT_MS;
+	struct vscsi_req req;
+	struct vscsi_cmd cmd;
+	uint8_t cdb[6];
+	int ret;
+
+	call_drain(vq);
+	cmd_init(t, &cmd, lun0(t));
+	cmd.cdb = cdb;
+	cmd.cdb_len = scsi_cdb_tur(cdb);
+	ret = vscsi_req_submit(t->dev, vq, &req, &cmd, true);
+	if (ret)
+		return tfail(t, "expected %s: TUR submit 0, got %s", what,
+			     err_name(ret));
+	while (!vscsi_req_poll(t->dev, &req) && now_ms() < deadline)
+		usleep(10000);
+	if (!req.completed) {
+		vscsi_req_abandon(&req);
+		return tfail(t, "expected %s: TUR in the used ring, got none",
+			     what);
+	}
+	ret = expect_good(t, what, &req.res);
+	if (ret)
+		return ret;
+	ret = poll(&pfd, 1, want_call ? 2000 : 200);
+	if (want_call && ret != 1)
+		return tfail(t, "expected %s: a call, got none", what);
+	if (!want_call && ret != 0)
+		return tfail(t, "expected %s: no call, got %" PRIu64, what,
+			     call_drain(vq));
+	call_drain(vq);
+	return T_PASS;
+}
+
+static int attach_features(struct tctx *t, uint64_t features)
+{
+	struct vscsi_opts opts = {
+		.features_given = true,
+		.features = features,
+	};
+
+	vscsi_dev_close(t->dev);
+	t->dev = NULL;
+	return fix_attach(t, &opts);
+}
+
+/*
+ * EVENT_IDX not acked: the device must follow avail->flags (virtio 1.x
+ * 2.7.10): no call while VRING_AVAIL_F_NO_INTERRUPT is set, a call again
+ * once it is cleared.
+ */
+static int notify_flags_without_event_idx(struct tctx *t)
+{
+	struct vscsi_vq *vq;
+	int ret;
+
+	ret = attach_features(t, VSCSI_DEFAULT_FEATURES &
+			      ~(1ULL << VIRTIO_RING_F_EVENT_IDX));
+	if (ret)
+		return ret;
+	vq = vscsi_req_vq(t->dev, 0);
+	ret = tur_expect_call(t, vq, true, "flags 0");
+	if (ret)
+		return ret;
+	vq->avail->flags = htole16(VRING_AVAIL_F_NO_INTERRUPT);
+	ret = tur_expect_call(t, vq, false, "NO_INTERRUPT set");
+	if (ret)
+		return ret;
+	vq->avail->flags = 0;
+	return tur_expect_call(t, vq, true, "NO_INTERRUPT cleared");
+}
+
+/*
+ * EVENT_IDX acked: used_event decides and avail->flags is ignored: a call
+ * when the used index passes used_event even with NO_INTERRUPT set, none
+ * when used_event lies far ahead.
+ */
+static int notify_used_event_with_event_idx(struct tctx *t)
+{
+	struct vscsi_vq *vq;
+	uint16_t *used_event;
+	int ret;
+
+	ret = attach_features(t, VSCSI_DEFAULT_FEATURES);
+	if (ret)
+		return ret;
+	vq = vscsi_req_vq(t->dev, 0);
+	used_event = &vq->avail->ring[vq->num];
+	/* The first call on a ring is unconditional: get it over with. */
+	ret = run_tur(t, vq, "first TUR");
+	if (ret)
+		return ret;
+	vq->avail->flags = htole16(VRING_AVAIL_F_NO_INTERRUPT);
+	*used_event = htole16(vq->last_used);
+	ret = tur_expect_call(t, vq, true, "used_event reached, flags ignored");
+	if (ret)
+		return ret;
+	vq->avail->flags = 0;
+	*used_event = htole16(vq->last_used + 0x8000);
+	ret = tur_expect_call(t, vq, false, "used_event far ahead");
+	if (ret)
+		return ret;
+	*used_event = htole16(vq->last_used);
+	return tur_expect_call(t, vq, true, "used_event reached again");
 }
 
 static int features_unknown_bits_rejected(struct tctx *t)
@@ -276,56 +406,15 @@ static int events_missed_reported(struct tctx *t)
 	return T_PASS;
 }
 
-static int tmf_lun_reset(struct tctx *t)
-{
-	uint8_t response = 0xff;
-	int ret = fix_attach(t, NULL);
-
-	if (ret)
-		return ret;
-	ret = vscsi_tmf(t->dev, VIRTIO_SCSI_T_TMF_LOGICAL_UNIT_RESET,
-			t->cfg->target, lun0(t), 0, &response,
-			VSCSI_DEFAULT_TIMEOUT_MS);
-	if (ret)
-		return tfail(t, "expected TMF to complete, got %s", err_name(ret));
-	if (response != VIRTIO_SCSI_S_FUNCTION_SUCCEEDED &&
-	    response != VIRTIO_SCSI_S_OK)
-		return tfail(t, "expected FUNCTION_SUCCEEDED or FUNCTION_COMPLETE(0), "
-			     "got %s(%u)", vscsi_response_name(response),
-			     response);
-	return T_PASS;
-}
-
-static int an_query_answers(struct tctx *t)
-{
-	uint32_t actual = 0xdeadbeef;
-	uint8_t response = 0xff;
-	int ret = fix_attach(t, NULL);
-
-	if (ret)
-		return ret;
-	ret = vscsi_an(t->dev, VIRTIO_SCSI_T_AN_QUERY, t->cfg->target,
-		       lun0(t), 0x7e, &actual, &response,
-		       VSCSI_DEFAULT_TIMEOUT_MS);
-	if (ret)
-		return tfail(t, "expected AN query to complete, got %s",
-			     err_name(ret));
-	tnote(t, "response %u event_actual 0x%x", response, actual);
-	if (response != VIRTIO_SCSI_S_OK)
-		return tfail(t, "expected AN response OK, got %s(%u)",
-			     vscsi_response_name(response), response);
-	if (actual & ~0x7eU)
-		return tfail(t, "expected event_actual within 0x7e, got 0x%x",
-			     actual);
-	return T_PASS;
-}
-
 const struct tcase ioctl_cases[] = {
 	{ "abi_version_is_1", abi_version_is_1 },
 	{ "features_offered_include_version1_anylayout",
 	  features_offered_include_version1_anylayout },
 	{ "features_roundtrip", features_roundtrip },
 	{ "features_unknown_bits_rejected", features_unknown_bits_rejected },
+	{ "notify_flags_without_event_idx", notify_flags_without_event_idx },
+	{ "notify_used_event_with_event_idx",
+	  notify_used_event_with_event_idx },
 	{ "endpoint_unknown_wwpn_fails", endpoint_unknown_wwpn_fails },
 	{ "endpoint_bad_abi_version_fails", endpoint_bad_abi_version_fails },
 	{ "endpoint_set_succeeds", endpoint_set_succeeds },
@@ -333,7 +422,5 @@ const struct tcase ioctl_cases[] = {
 	{ "endpoint_clear_idempotent", endpoint_clear_idempotent },
 	{ "events_missed_roundtrip", events_missed_roundtrip },
 	{ "events_missed_reported", events_missed_reported },
-	{ "tmf_lun_reset", tmf_lun_reset },
-	{ "an_query_answers", an_query_answers },
 	{ NULL, NULL },
 };

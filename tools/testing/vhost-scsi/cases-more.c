@@ -4,6 +4,7 @@
  * segments one request may carry, and the response written across many
  * descriptors while the data moves.
  */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,51 +39,70 @@ static int inout_rejected_without_feature(struct tctx *t)
 	return run_tur(t, vscsi_req_vq(t->dev, 0), "TUR after the rejection");
 }
 
-/*
- * Write then read @bytes at LBA 2048 with @sp for both, through the queue
- * of @opts, and compare.
- */
-static int rw_split(struct tctx *t, uint32_t bytes,
-		    const struct vscsi_split *sp)
+/* One WRITE(16) or READ(16) of @bytes at @lba through @sp. */
+static int rw16(struct tctx *t, bool write, uint64_t lba, void *buf,
+		uint32_t bytes, const struct vscsi_split *sp)
 {
-	uint8_t *out = malloc(bytes), *in = malloc(bytes), cdb[16];
+	const char *what = write ? "WRITE(16)" : "READ(16)";
 	struct vscsi_result res;
 	struct vscsi_cmd cmd;
-	int ret = T_PASS;
+	uint8_t cdb[16];
+	int ret;
+
+	cmd_init(t, &cmd, lun0(t));
+	cmd.cdb = cdb;
+	if (write) {
+		cmd.cdb_len = scsi_cdb_write16(cdb, lba, bytes / 512);
+		cmd.data_out = buf;
+		cmd.data_out_len = bytes;
+	} else {
+		cmd.cdb_len = scsi_cdb_read16(cdb, lba, bytes / 512);
+		cmd.data_in = buf;
+		cmd.data_in_len = bytes;
+	}
+	cmd.split = sp;
+	ret = vscsi_cmd_run(t->dev, &cmd, &res);
+	if (ret)
+		return tfail(t, "expected %s answered, got %s", what,
+			     err_name(ret));
+	ret = expect_good(t, what, &res);
+	if (!ret && res.resid)
+		ret = tfail(t, "expected %s resid 0, got %u", what, res.resid);
+	return ret;
+}
+
+/*
+ * Write @bytes at @lba with @sp and read them back with @sp.  Another
+ * pattern goes there first (natural layout), so that a WRITE that moves
+ * no data reads back the old bytes and fails; data-in starts zeroed, so
+ * a READ that moves none fails too.
+ */
+static int rw_split(struct tctx *t, uint64_t lba, unsigned int seed,
+		    uint32_t bytes, const struct vscsi_split *sp)
+{
+	uint8_t *out = malloc(bytes), *in = malloc(bytes);
+	int ret;
 
 	if (!out || !in) {
 		ret = tfail(t, "expected %u bytes of test memory", bytes);
 		goto out;
 	}
-	fill_pattern(out, bytes, 2048, 77);
+	fill_pattern(out, bytes, lba, seed + 1000);
+	ret = rw16(t, true, lba, out, bytes, NULL);
+	if (ret)
+		goto out;
+	fill_pattern(out, bytes, lba, seed);
 	memset(in, 0, bytes);
-	cmd_init(t, &cmd, lun0(t));
-	cmd.cdb = cdb;
-	cmd.cdb_len = scsi_cdb_write16(cdb, 2048, bytes / 512);
-	cmd.data_out = out;
-	cmd.data_out_len = bytes;
-	cmd.split = sp;
-	ret = vscsi_cmd_run(t->dev, &cmd, &res);
-	if (ret || (ret = expect_good(t, "WRITE(16)", &res)))
-		goto out;
-	cmd_init(t, &cmd, lun0(t));
-	cmd.cdb = cdb;
-	cmd.cdb_len = scsi_cdb_read16(cdb, 2048, bytes / 512);
-	cmd.data_in = in;
-	cmd.data_in_len = bytes;
-	cmd.split = sp;
-	ret = vscsi_cmd_run(t->dev, &cmd, &res);
-	if (ret || (ret = expect_good(t, "READ(16)", &res)))
-		goto out;
-	if (res.resid)
-		ret = tfail(t, "expected resid 0, got %u", res.resid);
-	else if (memcmp(out, in, bytes))
-		ret = tfail(t, "expected the data read back unchanged, got different bytes");
+	ret = rw16(t, true, lba, out, bytes, sp);
+	if (!ret)
+		ret = rw16(t, false, lba, in, bytes, sp);
+	if (!ret && memcmp(out, in, bytes))
+		ret = tfail(t, "expected the data read back as written, got "
+			    "different bytes");
 out:
 	free(out);
 	free(in);
-	return ret < 0 ? tfail(t, "expected the request answered, got %s",
-			       err_name(ret)) : ret;
+	return ret;
 }
 
 /* 4 MiB as 1024 descriptors of 4 KiB in one indirect table: vhost's limit. */
@@ -97,10 +117,10 @@ static int rw_max_segments_indirect(struct tctx *t)
 	if (ret)
 		return ret;
 	/* The header and response take a descriptor each, data the rest. */
-	return rw_split(t, (1024 - 2) * 4096, &sp);
+	return rw_split(t, 2048, 77, (1024 - 2) * 4096, &sp);
 }
 
-/* 1 MiB in 512-byte descriptors: many segments per page, none aligned. */
+/* 256 KiB in 512-byte descriptors: many segments per page, none aligned. */
 static int rw_sector_segments(struct tctx *t)
 {
 	struct vscsi_opts opts = { .mem_size = 64 << 20 };
@@ -111,7 +131,7 @@ static int rw_sector_segments(struct tctx *t)
 
 	if (ret)
 		return ret;
-	return rw_split(t, 256 << 10, &sp);
+	return rw_split(t, 16384, 78, 256 << 10, &sp);
 }
 
 /* 8 MiB with header and data in one descriptor per direction (ANY_LAYOUT). */
@@ -123,9 +143,9 @@ static int rw_8m_merged_layout(struct tctx *t)
 
 	if (ret)
 		return ret;
-	if (t->cfg->lun_bytes[0] && t->cfg->lun_bytes[0] < (16u << 20))
-		return tskip(t, "LUN %u is smaller than 16 MiB", lun0(t));
-	return rw_split(t, 8 << 20, &sp);
+	if (t->cfg->lun_bytes[0] && t->cfg->lun_bytes[0] < (20u << 20))
+		return tfail(t, "expected LUN %u of 20 MiB or more", lun0(t));
+	return rw_split(t, 20480, 79, 8 << 20, &sp);
 }
 
 /* Ack VIRTIO_SCSI_F_T10_PI: requests then carry virtio_scsi_cmd_req_pi. */
@@ -151,7 +171,7 @@ static int t10_pi_header_rw(struct tctx *t)
 {
 	int ret = attach_pi(t);
 
-	return ret ? ret : rw_split(t, 64 << 10, NULL);
+	return ret ? ret : rw_split(t, 40960, 80, 64 << 10, NULL);
 }
 
 /* pi_bytesout larger than the data-out buffer: S_FAILURE, device fine. */

@@ -27,8 +27,6 @@
 #define CVE_TARGET		200	/* a target number with no TPG */
 #define AN_ALL_EVENTS		0x7e	/* every asynchronous event class */
 #define UNUSED_TAG		0x5eedf00dULL
-#define SLOW_CMDS		3
-#define SLOW_BLOCKS		8
 #define SETTLE_MS		200	/* for submitted commands to reach LIO */
 #define BUSY_QUEUES		2
 #define BUSY_QUEUE_SIZE		256
@@ -36,6 +34,7 @@
 #define BUSY_DEPTH		(BUSY_QUEUE_SIZE / 2)
 #define BUSY_WARMUP_MS		500
 #define TMF_BOUND_MS		2000	/* a TMF on a busy device answers by */
+#define VHOST_STATS		"/sys/kernel/debug/vhost_scsi/stats"
 
 static const char *tmf_name(uint32_t subtype)
 {
@@ -58,15 +57,41 @@ static const char *tmf_resp_name(uint8_t response)
  * Send one TMF and compare its response with @want.  The device may write
  * the one response byte and nothing past it.
  */
-static int expect_tmf(struct tctx *t, uint32_t subtype, uint8_t target,
-		      uint16_t lun, uint64_t tag, uint8_t want,
-		      const char *what)
+/*
+ * Once the control queue's used index moves past @from (spinning on it,
+ * not waiting for the call), the request queue @vq's used index at that
+ * moment: the used entries the device wrote before the TMF's response.
+ */
+static uint16_t used_at_ctl(struct tctx *t, uint16_t from, struct vscsi_vq *vq)
 {
+	struct vscsi_vq *ctl = &t->dev->vqs[VSCSI_VQ_CTL];
+	long long deadline = now_ms() + t->cfg->drop_ms + t->cfg->slow_ms * 3;
+
+	while (le16toh(__atomic_load_n(&ctl->used->idx, __ATOMIC_ACQUIRE)) ==
+	       from && now_ms() < deadline)
+		usleep(100);
+	return le16toh(__atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE));
+}
+
+/*
+ * Send one TMF and compare its response with @want.  The device may write
+ * the one response byte and nothing past it.  With @snap, *@snap is the
+ * used index of request queue 0 when the response entered the used ring
+ * (used_at_ctl()).
+ */
+static int expect_tmf_snap(struct tctx *t, uint32_t subtype, uint8_t target,
+			   uint16_t lun, uint64_t tag, uint8_t want,
+			   const char *what, uint16_t *snap)
+{
+	struct vscsi_vq *cvq = &t->dev->vqs[VSCSI_VQ_CTL];
+	uint16_t from = le16toh(cvq->used->idx);
 	struct vscsi_ctl ctl;
 	uint8_t response;
 	int ret;
 
 	ret = vscsi_tmf_submit(t->dev, &ctl, subtype, target, lun, tag);
+	if (!ret && snap)
+		*snap = used_at_ctl(t, from, vscsi_req_vq(t->dev, 0));
 	if (!ret)
 		ret = vscsi_ctl_wait(t->dev, &ctl,
 				     t->cfg->drop_ms + t->cfg->slow_ms * 3);
@@ -84,6 +109,13 @@ static int expect_tmf(struct tctx *t, uint32_t subtype, uint8_t target,
 			     "response, got %u bytes written past it",
 			     tmf_name(subtype), what, ctl.overrun);
 	return T_PASS;
+}
+
+static int expect_tmf(struct tctx *t, uint32_t subtype, uint8_t target,
+		      uint16_t lun, uint64_t tag, uint8_t want,
+		      const char *what)
+{
+	return expect_tmf_snap(t, subtype, target, lun, tag, want, what, NULL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -112,74 +144,116 @@ static const struct tmf_idle idle_query_task = {
 static const struct tmf_idle idle_query_task_set = {
 	VIRTIO_SCSI_T_TMF_QUERY_TASK_SET, FUNCTION_COMPLETE };
 
-static int tmf_idle(struct tctx *t, const struct tmf_idle *spec)
+/* One counter of the module's debugfs stats file, or -1. */
+static long long vhost_stat(const char *name)
 {
+	FILE *f = fopen(VHOST_STATS, "r");
+	char key[64];
+	long long val = -1, v;
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %lld", key, &v) == 2)
+		if (!strcmp(key, name))
+			val = v;
+	fclose(f);
+	return val;
+}
+
+/* LIO's LUN reset count for LUN 0's device (rd0), or -1. */
+static long long lio_resets(const struct tctx *t)
+{
+	char path[512];
+	long long v = -1;
+	FILE *f;
+
+	if (!t->cfg->hotplug_backstore)
+		return -1;
+	snprintf(path, sizeof(path), "%s/statistics/scsi_tgt_dev/resets",
+		 t->cfg->hotplug_backstore);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%lld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+/* Counter @name (read as @before) went up by exactly one. */
+static int expect_one_more(struct tctx *t, const char *name,
+			   long long before, long long after)
+{
+	if (before < 0 || after < 0)
+		return tfail(t, "expected %s readable, got it unreadable",
+			     name);
+	if (after != before + 1)
+		return tfail(t, "expected %s %lld -> %lld, got %lld", name,
+			     before, before + 1, after);
+	return T_PASS;
+}
+
+/*
+ * What only LIO's LUN reset leaves behind (target_tmr_work in 6.1): the
+ * device's reset count up by one and, for the next command on the LUN,
+ * UNIT ATTENTION, BUS DEVICE RESET FUNCTION OCCURRED (29/03).
+ */
+static int expect_lio_reset(struct tctx *t, long long resets_before)
+{
+	struct vscsi_result res;
+	struct scsi_sense sense;
+	int ret;
+
+	ret = expect_one_more(t, "LIO rd0 statistics/scsi_tgt_dev/resets",
+			      resets_before, lio_resets(t));
+	if (ret)
+		return ret;
+	ret = tur_on(t, vscsi_req_vq(t->dev, 0), lun0(t), &res, NULL);
+	if (ret)
+		return tfail(t, "expected TUR after the reset to complete, "
+			     "got %s", err_name(ret));
+	scsi_sense_parse(res.sense, res.sense_len, &sense);
+	if (res.status != SCSI_STATUS_CHECK_CONDITION ||
+	    sense.key != SCSI_SENSE_UNIT_ATTENTION || sense.asc != 0x29 ||
+	    sense.ascq != 0x03)
+		return tfail(t, "expected TUR after the reset CHECK CONDITION "
+			     "6/29/03, got status 0x%02x sense %x/%02x/%02x",
+			     res.status, sense.key, sense.asc, sense.ascq);
+	return run_tur(t, vscsi_req_vq(t->dev, 0), "second TUR after reset");
+}
+
+/*
+ * The per-subtype answer, the module's "tmfs" counter up by one (the
+ * request reached the TMF path) and, for a LUN reset, LIO's own traces.
+ */
+static int tmf_idle(struct tctx *t)
+{
+	const struct tmf_idle *spec = t->arg;
+	bool reset = spec->subtype == VIRTIO_SCSI_T_TMF_LOGICAL_UNIT_RESET;
+	long long tmfs, resets;
 	int ret = fix_attach(t, NULL);
 
 	if (ret)
 		return ret;
-	return expect_tmf(t, spec->subtype, t->cfg->target, lun0(t),
-			  UNUSED_TAG, spec->want, "on an idle LUN");
-}
-
-static int tmf_abort_task_idle(struct tctx *t)
-{
-	return tmf_idle(t, &idle_abort_task);
-}
-
-static int tmf_abort_task_set_idle(struct tctx *t)
-{
-	return tmf_idle(t, &idle_abort_task_set);
-}
-
-static int tmf_clear_aca_idle(struct tctx *t)
-{
-	return tmf_idle(t, &idle_clear_aca);
-}
-
-static int tmf_clear_task_set_idle(struct tctx *t)
-{
-	return tmf_idle(t, &idle_clear_task_set);
-}
-
-static int tmf_i_t_nexus_reset_idle(struct tctx *t)
-{
-	return tmf_idle(t, &idle_nexus_reset);
-}
-
-static int tmf_lun_reset_idle(struct tctx *t)
-{
-	return tmf_idle(t, &idle_lun_reset);
-}
-
-static int tmf_query_task_idle(struct tctx *t)
-{
-	return tmf_idle(t, &idle_query_task);
-}
-
-static int tmf_query_task_set_idle(struct tctx *t)
-{
-	return tmf_idle(t, &idle_query_task_set);
+	tmfs = vhost_stat("tmfs");
+	resets = lio_resets(t);
+	ret = expect_tmf(t, spec->subtype, t->cfg->target, lun0(t),
+			 UNUSED_TAG, spec->want, "on an idle LUN");
+	if (!ret)
+		ret = expect_one_more(t, VHOST_STATS " tmfs", tmfs,
+				      vhost_stat("tmfs"));
+	if (!ret && reset)
+		ret = expect_lio_reset(t, resets);
+	return ret;
 }
 
 /* ------------------------------------------------------------------ */
 /* Commands in flight on the slow LUN                                  */
 
-struct slow_set {
-	struct vscsi_req req[SLOW_CMDS];
-	uint8_t cdb[SLOW_CMDS][16];
-	uint8_t data[SLOW_CMDS][SLOW_BLOCKS * 512];
-};
-
 static int slow_tur(struct tctx *t, struct vscsi_result *res)
 {
-	struct vscsi_cmd cmd;
-	uint8_t cdb[6];
-
-	cmd_init(t, &cmd, t->cfg->slow_lun);
-	cmd.cdb = cdb;
-	cmd.cdb_len = scsi_cdb_tur(cdb);
-	return vscsi_cmd_run(t->dev, &cmd, res);
+	return tur_on(t, vscsi_req_vq(t->dev, 0), t->cfg->slow_lun, res,
+		      NULL);
 }
 
 /*
@@ -246,10 +320,9 @@ int slow_settle(struct tctx *t, unsigned int reads)
 	return T_PASS;
 }
 
-/* Queue SLOW_CMDS reads on the slow LUN and give them time to reach LIO. */
-static int slow_submit(struct tctx *t, struct slow_set *s)
+int slow_set_submit(struct tctx *t, struct vscsi_vq *vq, struct slow_set *s,
+		    bool kick)
 {
-	struct vscsi_vq *vq = vscsi_req_vq(t->dev, 0);
 	struct vscsi_cmd cmd;
 	unsigned int i;
 	int ret;
@@ -262,11 +335,23 @@ static int slow_submit(struct tctx *t, struct slow_set *s)
 		cmd.data_in = s->data[i];
 		cmd.data_in_len = sizeof(s->data[i]);
 		ret = vscsi_req_submit(t->dev, vq, &s->req[i], &cmd,
-				       i == SLOW_CMDS - 1);
+				       kick && i == SLOW_CMDS - 1);
 		if (ret)
 			return tfail(t, "expected READ %u submitted, got %s", i,
 				     err_name(ret));
 	}
+	return T_PASS;
+}
+
+/* Queue SLOW_CMDS reads on the slow LUN and give them time to reach LIO. */
+static int slow_submit(struct tctx *t, struct slow_set *s)
+{
+	unsigned int i;
+	int ret;
+
+	ret = slow_set_submit(t, vscsi_req_vq(t->dev, 0), s, true);
+	if (ret)
+		return ret;
 	ret = slow_settle(t, SLOW_CMDS);
 	if (ret)
 		return ret;
@@ -283,7 +368,7 @@ static int slow_submit(struct tctx *t, struct slow_set *s)
  * Wait for every command still out, so that none is left to the device.
  * Returns @ret if the case already has an outcome, else the first failure.
  */
-static int slow_wait_all(struct tctx *t, struct slow_set *s, int ret)
+int slow_wait_all(struct tctx *t, struct slow_set *s, int ret)
 {
 	unsigned int i;
 	int err;
@@ -363,47 +448,64 @@ static const struct tmf_inflight busy_query_task_set = {
 	.want = VIRTIO_SCSI_S_FUNCTION_SUCCEEDED,
 };
 
+/* Whether chain @head is in @vq's used ring at an index in [@from, @to). */
+static bool used_between(const struct vscsi_vq *vq, uint16_t head,
+			 uint16_t from, uint16_t to)
+{
+	uint16_t i;
+
+	for (i = from; i != to; i++)
+		if (le32toh(vq->used->ring[i % vq->num].id) == head)
+			return true;
+	return false;
+}
+
 /*
- * Right after the TMF's response: every command it ended must already be
- * in the used ring (the device returns them first), every command a query
- * named must still be in flight.
+ * From the request queue's used ring as it was when the TMF's response
+ * entered the control queue's (@from..@snap): every command the TMF ended
+ * is there (the device returns them first), no command a query named is.
  */
 static int check_at_response(struct tctx *t, const struct tmf_inflight *spec,
-			     struct slow_set *s)
+			     struct slow_set *s, uint16_t from, uint16_t snap)
 {
+	struct vscsi_vq *vq = vscsi_req_vq(t->dev, 0);
 	unsigned int i;
-	bool done;
+	bool before;
 	int ret;
 
 	for (i = 0; i < SLOW_CMDS; i++) {
-		bool named = !spec->one || i == 1;
-
-		done = vscsi_req_poll(t->dev, &s->req[i]);
-		if (!named)
+		if (spec->one && i != 1)
 			continue;
-		if (!spec->ends && done)
-			return tfail(t, "expected READ %u still in flight after "
-				     "%s, got it completed (%s)", i,
-				     tmf_name(spec->subtype),
-				     vscsi_response_name(s->req[i].res.response));
-		if (spec->ends && !done)
-			return tfail(t, "expected READ %u (tag %llu) returned "
-				     "before the %s response, got it still in "
-				     "flight", i,
-				     (unsigned long long)s->req[i].cmd.tag,
+		before = used_between(vq, s->req[i].head, from, snap);
+		if (!spec->ends && before)
+			return tfail(t, "expected READ %u still in flight at "
+				     "the %s response, got it in the used "
+				     "ring before it", i,
 				     tmf_name(spec->subtype));
-		if (spec->ends) {
-			ret = expect_cmd(t, &s->req[i], i, spec->cmd_want);
-			if (ret)
-				return ret;
-		}
+		if (spec->ends && !before)
+			return tfail(t, "expected READ %u (tag %llu) in the "
+				     "used ring before the %s response, got "
+				     "it after (used %u..%u)", i,
+				     (unsigned long long)s->req[i].cmd.tag,
+				     tmf_name(spec->subtype), from, snap);
+		if (!spec->ends)
+			continue;
+		ret = vscsi_req_wait(t->dev, &s->req[i], t->cfg->drop_ms);
+		if (ret)
+			return tfail(t, "expected READ %u collected, got %s", i,
+				     err_name(ret));
+		ret = expect_cmd(t, &s->req[i], i, spec->cmd_want);
+		if (ret)
+			return ret;
 	}
 	return T_PASS;
 }
 
-static int tmf_inflight(struct tctx *t, const struct tmf_inflight *spec)
+static int tmf_inflight(struct tctx *t)
 {
+	const struct tmf_inflight *spec = t->arg;
 	struct slow_set *s = calloc(1, sizeof(*s));
+	uint16_t from, snap;
 	long long start;
 	unsigned int i;
 	int ret;
@@ -416,12 +518,13 @@ static int tmf_inflight(struct tctx *t, const struct tmf_inflight *spec)
 	if (ret)
 		goto out;
 	start = now_ms();
-	ret = expect_tmf(t, spec->subtype, t->cfg->target, t->cfg->slow_lun,
-			 s->req[1].cmd.tag, spec->want,
-			 "with reads in flight");
+	from = le16toh(vscsi_req_vq(t->dev, 0)->used->idx);
+	ret = expect_tmf_snap(t, spec->subtype, t->cfg->target,
+			      t->cfg->slow_lun, s->req[1].cmd.tag, spec->want,
+			      "with reads in flight", &snap);
 	if (!ret) {
 		tnote(t, "answered after %lld ms", now_ms() - start);
-		ret = check_at_response(t, spec, s);
+		ret = check_at_response(t, spec, s, from, snap);
 	}
 	ret = slow_wait_all(t, s, ret);
 	for (i = 0; !ret && i < SLOW_CMDS; i++)
@@ -433,41 +536,6 @@ out:
 	ret = slow_wait_all(t, s, ret);
 	free(s);
 	return ret;
-}
-
-static int tmf_abort_task_inflight(struct tctx *t)
-{
-	return tmf_inflight(t, &busy_abort_task);
-}
-
-static int tmf_abort_task_set_inflight(struct tctx *t)
-{
-	return tmf_inflight(t, &busy_abort_task_set);
-}
-
-static int tmf_clear_task_set_inflight(struct tctx *t)
-{
-	return tmf_inflight(t, &busy_clear_task_set);
-}
-
-static int tmf_i_t_nexus_reset_inflight(struct tctx *t)
-{
-	return tmf_inflight(t, &busy_nexus_reset);
-}
-
-static int tmf_lun_reset_inflight(struct tctx *t)
-{
-	return tmf_inflight(t, &busy_lun_reset);
-}
-
-static int tmf_query_task_inflight(struct tctx *t)
-{
-	return tmf_inflight(t, &busy_query_task);
-}
-
-static int tmf_query_task_set_inflight(struct tctx *t)
-{
-	return tmf_inflight(t, &busy_query_task_set);
 }
 
 /* After a LUN reset that ended reads, new reads on that LUN succeed. */
@@ -510,35 +578,32 @@ static int tmf_lun_reset_then_read(struct tctx *t)
 /* ------------------------------------------------------------------ */
 /* A tag that already completed                                        */
 
-static int tmf_completed_tag(struct tctx *t, uint32_t subtype)
+static int tmf_completed_tag(struct tctx *t)
 {
+	uint32_t subtype = *(const uint32_t *)t->arg;
 	struct vscsi_result res;
-	struct vscsi_cmd cmd;
-	uint8_t cdb[6];
+	long long tmfs;
+	uint64_t tag;
 	int ret = fix_attach(t, NULL);
 
 	if (ret)
 		return ret;
-	cmd_init(t, &cmd, lun0(t));
-	cmd.cdb = cdb;
-	cmd.cdb_len = scsi_cdb_tur(cdb);
-	ret = vscsi_cmd_run(t->dev, &cmd, &res);
+	ret = tur_on(t, vscsi_req_vq(t->dev, 0), lun0(t), &res, &tag);
 	if (ret)
 		return tfail(t, "expected TUR to complete, got %s",
 			     err_name(ret));
-	return expect_tmf(t, subtype, t->cfg->target, lun0(t), cmd.tag,
-			  FUNCTION_COMPLETE, "naming a completed tag");
+	tmfs = vhost_stat("tmfs");
+	ret = expect_tmf(t, subtype, t->cfg->target, lun0(t), tag,
+			 FUNCTION_COMPLETE, "naming a completed tag");
+	if (!ret)
+		ret = expect_one_more(t, VHOST_STATS " tmfs", tmfs,
+				      vhost_stat("tmfs"));
+	return ret ? ret : run_tur(t, vscsi_req_vq(t->dev, 0),
+				   "TUR after the TMF");
 }
 
-static int tmf_abort_task_completed_tag(struct tctx *t)
-{
-	return tmf_completed_tag(t, VIRTIO_SCSI_T_TMF_ABORT_TASK);
-}
-
-static int tmf_query_task_completed_tag(struct tctx *t)
-{
-	return tmf_completed_tag(t, VIRTIO_SCSI_T_TMF_QUERY_TASK);
-}
+static const uint32_t tmf_abort_task = VIRTIO_SCSI_T_TMF_ABORT_TASK;
+static const uint32_t tmf_query_task = VIRTIO_SCSI_T_TMF_QUERY_TASK;
 
 /* ------------------------------------------------------------------ */
 /* Addressing and malformed requests                                   */
@@ -703,11 +768,13 @@ static int expect_an(struct tctx *t, uint32_t type, uint8_t target,
 	struct virtio_scsi_ctrl_an_resp resp;
 	struct vscsi_ctl ctl;
 	uint32_t actual;
+	long long ans;
 	int ret;
 
 	req.type = htole32(type);
 	vscsi_lun_encode(req.lun, target, lun);
 	req.event_requested = htole32(AN_ALL_EVENTS);
+	ans = vhost_stat("ans");
 	ret = vscsi_ctl_submit(t->dev, &ctl, &req, sizeof(req), sizeof(resp));
 	if (!ret)
 		ret = vscsi_ctl_wait(t->dev, &ctl, t->cfg->drop_ms);
@@ -726,11 +793,12 @@ static int expect_an(struct tctx *t, uint32_t type, uint8_t target,
 		return tfail(t, "expected %s to %s to write only its %zu-byte "
 			     "response, got %u bytes written past it",
 			     an_name(type), what, sizeof(resp), ctl.overrun);
-	return T_PASS;
+	return expect_one_more(t, VHOST_STATS " ans", ans, vhost_stat("ans"));
 }
 
-static int an_answers(struct tctx *t, const struct an_spec *spec)
+static int an_answers(struct tctx *t)
 {
+	const struct an_spec *spec = t->arg;
 	int ret = fix_attach(t, NULL);
 
 	if (ret)
@@ -764,36 +832,6 @@ static const struct an_spec an_subscribe_missing_lun = {
 	VIRTIO_SCSI_T_AN_SUBSCRIBE, AN_LUN_MISSING };
 static const struct an_spec an_subscribe_missing_target = {
 	VIRTIO_SCSI_T_AN_SUBSCRIBE, AN_TARGET_MISSING };
-
-static int an_query_lun_present(struct tctx *t)
-{
-	return an_answers(t, &an_query_present);
-}
-
-static int an_query_lun_missing(struct tctx *t)
-{
-	return an_answers(t, &an_query_missing_lun);
-}
-
-static int an_query_target_missing(struct tctx *t)
-{
-	return an_answers(t, &an_query_missing_target);
-}
-
-static int an_subscribe_lun_present(struct tctx *t)
-{
-	return an_answers(t, &an_subscribe_present);
-}
-
-static int an_subscribe_lun_missing(struct tctx *t)
-{
-	return an_answers(t, &an_subscribe_missing_lun);
-}
-
-static int an_subscribe_target_missing(struct tctx *t)
-{
-	return an_answers(t, &an_subscribe_missing_target);
-}
 
 /* CVE-2024-49863 was an AN request whose LUN named a target with no TPG. */
 static int an_nonexistent_target_cve(struct tctx *t)
@@ -964,24 +1002,26 @@ out:
 }
 
 const struct tcase tmf_cases[] = {
-	{ "tmf_abort_task_idle", tmf_abort_task_idle },
-	{ "tmf_abort_task_set_idle", tmf_abort_task_set_idle },
-	{ "tmf_clear_aca_idle", tmf_clear_aca_idle },
-	{ "tmf_clear_task_set_idle", tmf_clear_task_set_idle },
-	{ "tmf_i_t_nexus_reset_idle", tmf_i_t_nexus_reset_idle },
-	{ "tmf_lun_reset_idle", tmf_lun_reset_idle },
-	{ "tmf_query_task_idle", tmf_query_task_idle },
-	{ "tmf_query_task_set_idle", tmf_query_task_set_idle },
-	{ "tmf_abort_task_inflight", tmf_abort_task_inflight },
-	{ "tmf_abort_task_set_inflight", tmf_abort_task_set_inflight },
-	{ "tmf_clear_task_set_inflight", tmf_clear_task_set_inflight },
-	{ "tmf_i_t_nexus_reset_inflight", tmf_i_t_nexus_reset_inflight },
-	{ "tmf_lun_reset_inflight", tmf_lun_reset_inflight },
-	{ "tmf_query_task_inflight", tmf_query_task_inflight },
-	{ "tmf_query_task_set_inflight", tmf_query_task_set_inflight },
+	{ "tmf_abort_task_idle", tmf_idle, &idle_abort_task },
+	{ "tmf_abort_task_set_idle", tmf_idle, &idle_abort_task_set },
+	{ "tmf_clear_aca_idle", tmf_idle, &idle_clear_aca },
+	{ "tmf_clear_task_set_idle", tmf_idle, &idle_clear_task_set },
+	{ "tmf_i_t_nexus_reset_idle", tmf_idle, &idle_nexus_reset },
+	{ "tmf_lun_reset_idle", tmf_idle, &idle_lun_reset },
+	{ "tmf_query_task_idle", tmf_idle, &idle_query_task },
+	{ "tmf_query_task_set_idle", tmf_idle, &idle_query_task_set },
+	{ "tmf_abort_task_inflight", tmf_inflight, &busy_abort_task },
+	{ "tmf_abort_task_set_inflight", tmf_inflight, &busy_abort_task_set },
+	{ "tmf_clear_task_set_inflight", tmf_inflight, &busy_clear_task_set },
+	{ "tmf_i_t_nexus_reset_inflight", tmf_inflight, &busy_nexus_reset },
+	{ "tmf_lun_reset_inflight", tmf_inflight, &busy_lun_reset },
+	{ "tmf_query_task_inflight", tmf_inflight, &busy_query_task },
+	{ "tmf_query_task_set_inflight", tmf_inflight, &busy_query_task_set },
 	{ "tmf_lun_reset_then_read", tmf_lun_reset_then_read },
-	{ "tmf_abort_task_completed_tag", tmf_abort_task_completed_tag },
-	{ "tmf_query_task_completed_tag", tmf_query_task_completed_tag },
+	{ "tmf_abort_task_completed_tag", tmf_completed_tag,
+	  &tmf_abort_task },
+	{ "tmf_query_task_completed_tag", tmf_completed_tag,
+	  &tmf_query_task },
 	{ "tmf_bad_target", tmf_bad_target },
 	{ "tmf_incorrect_lun", tmf_incorrect_lun },
 	{ "tmf_unknown_subtype_rejected", tmf_unknown_subtype },
@@ -989,12 +1029,13 @@ const struct tcase tmf_cases[] = {
 	{ "tmf_truncated_failure", tmf_truncated },
 	{ "tmf_nonexistent_target_cve_2024_49863",
 	  tmf_nonexistent_target_cve },
-	{ "an_query_lun_present", an_query_lun_present },
-	{ "an_query_lun_missing", an_query_lun_missing },
-	{ "an_query_target_missing", an_query_target_missing },
-	{ "an_subscribe_lun_present", an_subscribe_lun_present },
-	{ "an_subscribe_lun_missing", an_subscribe_lun_missing },
-	{ "an_subscribe_target_missing", an_subscribe_target_missing },
+	{ "an_query_lun_present", an_answers, &an_query_present },
+	{ "an_query_lun_missing", an_answers, &an_query_missing_lun },
+	{ "an_query_target_missing", an_answers, &an_query_missing_target },
+	{ "an_subscribe_lun_present", an_answers, &an_subscribe_present },
+	{ "an_subscribe_lun_missing", an_answers, &an_subscribe_missing_lun },
+	{ "an_subscribe_target_missing", an_answers,
+	  &an_subscribe_missing_target },
 	{ "an_nonexistent_target_cve_2024_49863", an_nonexistent_target_cve },
 	{ "tmf_not_starved_by_busy_queue", tmf_not_starved },
 	{ NULL, NULL },

@@ -97,6 +97,7 @@ const char *err_name(int err)
 	case -ENOMEM:		return "-ENOMEM";
 	case -EPERM:		return "-EPERM";
 	case -EACCES:		return "-EACCES";
+	case -EPROTO:		return "-EPROTO (device wrote outside its buffers)";
 	}
 	snprintf(buf, sizeof(buf), "%d", err);
 	return buf;
@@ -104,10 +105,7 @@ const char *err_name(int err)
 
 long long now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return vscsi_now_ms();
 }
 
 /* ------------------------------------------------------------------ */
@@ -257,24 +255,42 @@ int expect_good(struct tctx *t, const char *what,
 		return tfail(t, "expected %s response OK, got %s(%u)", what,
 			     vscsi_response_name(res->response),
 			     res->response);
-	if (res->status == SCSI_STATUS_GOOD)
+	if (res->overrun)
+		return tfail(t, "expected %s to write only its writable "
+			     "buffers, %u bytes changed outside them", what,
+			     res->overrun);
+	if (res->status == SCSI_STATUS_GOOD) {
+		if (res->want_used_len && res->used_len != res->want_used_len)
+			return tfail(t, "expected %s used.len %u (response + "
+				     "data-in), got %u", what,
+				     res->want_used_len, res->used_len);
 		return T_PASS;
+	}
 	scsi_sense_parse(res->sense, res->sense_len, &s);
 	return tfail(t, "expected %s status GOOD, got 0x%02x sense %x/%02x/%02x",
 		     what, res->status, s.key, s.asc, s.ascq);
 }
 
+int tur_on(struct tctx *t, struct vscsi_vq *vq, unsigned int lun,
+	   struct vscsi_result *res, uint64_t *tag)
+{
+	struct vscsi_cmd cmd;
+	uint8_t cdb[6];
+
+	cmd_init(t, &cmd, lun);
+	cmd.cdb = cdb;
+	cmd.cdb_len = scsi_cdb_tur(cdb);
+	if (tag)
+		*tag = cmd.tag;
+	return vscsi_cmd_run_on(t->dev, vq, &cmd, res);
+}
+
 int run_tur(struct tctx *t, struct vscsi_vq *vq, const char *what)
 {
 	struct vscsi_result res;
-	struct vscsi_cmd cmd;
-	uint8_t cdb[6];
 	int ret;
 
-	cmd_init(t, &cmd, lun0(t));
-	cmd.cdb = cdb;
-	cmd.cdb_len = scsi_cdb_tur(cdb);
-	ret = vscsi_cmd_run_on(t->dev, vq, &cmd, &res);
+	ret = tur_on(t, vq, lun0(t), &res, NULL);
 	if (ret)
 		return tfail(t, "expected %s to complete, got %s", what,
 			     err_name(ret));
@@ -410,7 +426,7 @@ static bool selected(const struct selection *sel, const char *name)
 
 static int run_case(const struct tconfig *cfg, const struct tcase *c)
 {
-	struct tctx t = { .cfg = cfg, .name = c->name };
+	struct tctx t = { .cfg = cfg, .name = c->name, .arg = c->arg };
 	int outcome;
 
 	outcome = c->run(&t);

@@ -38,11 +38,17 @@ struct tctx {
 	const char *name;
 	char msg[512];
 	struct vscsi_dev *dev;		/* closed by the harness */
+	const void *arg;		/* the case's tcase.arg */
 };
 
+/*
+ * One line of a case table.  Variants of one test share @run and differ
+ * in @arg, which the case reads as t->arg (NULL when not given).
+ */
 struct tcase {
 	const char *name;
 	int (*run)(struct tctx *t);
+	const void *arg;
 };
 
 extern const struct tcase ioctl_cases[];
@@ -75,6 +81,9 @@ unsigned int lun0(const struct tctx *t);
 void cmd_init(struct tctx *t, struct vscsi_cmd *cmd, unsigned int lun);
 int expect_good(struct tctx *t, const char *what,
 		const struct vscsi_result *res);
+/* TEST UNIT READY to @lun on @vq: 0 and @res, or -errno; its tag in @tag. */
+int tur_on(struct tctx *t, struct vscsi_vq *vq, unsigned int lun,
+	   struct vscsi_result *res, uint64_t *tag);
 int run_tur(struct tctx *t, struct vscsi_vq *vq, const char *what);
 int write_read_verify(struct tctx *t, struct vscsi_vq *vq, uint64_t lba,
 		      uint32_t bytes, bool use16, const struct vscsi_split *wr,
@@ -97,6 +106,24 @@ int slow_lun_usable(struct tctx *t, const char *what);
  * debug kernel can be slow to get them there); at most slow_ms / 2.
  */
 int slow_settle(struct tctx *t, unsigned int reads);
+/* Reads held on the slow LUN: SLOW_CMDS of SLOW_BLOCKS blocks each. */
+#define SLOW_CMDS	3
+#define SLOW_BLOCKS	8
+
+struct slow_set {
+	struct vscsi_req req[SLOW_CMDS];
+	uint8_t cdb[SLOW_CMDS][16];
+	uint8_t data[SLOW_CMDS][SLOW_BLOCKS * 512];
+};
+
+/* Submit the reads (blocks 0.. of the slow LUN) on @vq; kick if @kick. */
+int slow_set_submit(struct tctx *t, struct vscsi_vq *vq, struct slow_set *s,
+		    bool kick);
+/*
+ * Wait for every read still out (abandoning any that never returns);
+ * @ret, or a FAIL for the first that did not return if @ret is T_PASS.
+ */
+int slow_wait_all(struct tctx *t, struct slow_set *s, int ret);
 /* Slab in /proc/meminfo, kB, or -1 (cases-evt.c). */
 long slab_kb(void);
 
