@@ -12,11 +12,11 @@ BUILD := .build
 DEPS := linux-image-amd64 linux-headers-amd64 linux-source-6.1 \
 	qemu-system-x86 targetcli-fb python3-rtslib-fb dbus busybox-static \
 	cpio kmod fio sg3-utils lsscsi e2fsprogs make gcc libc6-dev xz-utils \
-	perl libubsan1 libasan8 dmsetup sparse \
+	perl libubsan1 libasan8 dmsetup sparse shellcheck \
 	flex bison bc libelf-dev libssl-dev gnuplot-nox
 
-.PHONY: all module deps check-deps unit check checkpatch sparse demo bench \
-	bench-e2e clean tools debug-kernel
+.PHONY: all module deps check-deps unit check checkpatch sparse shellcheck \
+	demo bench bench-e2e clean tools debug-kernel
 
 all: module tools
 
@@ -99,6 +99,14 @@ checkpatch: $(BUILD)/checkpatch/scripts/checkpatch.pl
 	$(BUILD)/checkpatch/scripts/checkpatch.pl --no-tree --strict \
 		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG \
 		-f $(filter-out $(VHOST_H),$(CHECKPATCH_FILES))
+
+# Every shell script in tools/ and .ci/: the *.sh files (sourced
+# libraries included) and the files that start with a sh or bash #!.
+SHELL_SCRIPTS = $(sort $(shell find tools .ci -name '*.sh' -type f) \
+	$(shell grep -rlI --exclude='*.[ch]' -m1 -E '^\#!/bin/(ba|busybox )?sh' tools .ci))
+
+shellcheck:
+	shellcheck $(SHELL_SCRIPTS)
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true

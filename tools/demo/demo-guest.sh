@@ -8,7 +8,7 @@ set -eu
 say() { printf '\n=== guest: %s\n' "$*"; }
 run() { echo "# $*"; "$@"; }
 
-for i in $(seq 1 100); do
+for _ in $(seq 1 100); do
 	[ -e /sys/bus/scsi/devices/0:0:1:1/block ] && break
 	sleep 0.2
 done

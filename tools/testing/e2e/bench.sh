@@ -16,7 +16,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 ko=${VHOST_SCSI_KO:-$REPO/drivers/vhost/vhost_scsi.ko}
 rounds=${E2E_BENCH_ROUNDS:-2}
-declare -A figs=([stock]= [ours]=)
+declare -A figs=([stock]="" [ours]="")
 
 median() {
 	tr ' ' '\n' <<<"$1" | grep . | sort -n |
@@ -53,4 +53,4 @@ for r in $(seq 1 "$rounds"); do
 done
 s=$(median "${figs[stock]}")
 o=$(median "${figs[ours]}")
-echo "BENCH-RESULT stock=$s ours=$o ratio=$(awk -v o=$o -v s=$s 'BEGIN { printf "%.2f", s ? o / s : 0 }')"
+echo "BENCH-RESULT stock=$s ours=$o ratio=$(awk -v o="$o" -v s="$s" 'BEGIN { printf "%.2f", s ? o / s : 0 }')"

@@ -10,22 +10,32 @@
 # The error handling cases load eh-inject/eh_inject.ko (built by run-e2e),
 # which sends LUN 2's timed-out commands to the SCSI error handler; a 6.1
 # virtio_scsi would otherwise just re-arm the timer and never abort.
-# Prints PASS/FAIL lines and "N passed, M failed".  E2E_BENCH=1 adds the fio
+# Prints PASS/FAIL lines and "N passed, M failed" (tools/testing/lib/
+# ktest.sh); --list prints the cases it promises and runs nothing.
+# E2E_BENCH=1 adds the fio
 # benchmark after the cases, E2E_BENCH=only runs just the benchmark; either
 # prints "BENCH: <module> <workload> iops=N".
+# pass() never fails, so "A && pass || fail" is an if-then-else; sysfs
+# names are plain words, fit for ls.
+# shellcheck disable=SC2015,SC2012
 set -u
 
 RD_MB=${E2E_RD_MB:-128}
 FIO_MB=${E2E_FIO_MB:-128}
 SLOW_MS=${E2E_SLOW_MS:-3000}
 M=${VHOST_SCSI_MODULE:-ours}
-EH_KO=$(cd "$(dirname "$0")" && pwd)/eh-inject/eh_inject.ko
-passed=0
-failed=0
+here=$(cd "$(dirname "$0")" && pwd)
+EH_KO=$here/eh-inject/eh_inject.ko
+# shellcheck source=../lib/ktest.sh
+. "$here/../lib/ktest.sh"
+KTEST_CASES="guest_luns_visible guest_inquiry_lio_org guest_readcap_size
+guest_queues_used guest_ext4_write_fsck guest_fio_verify guest_lun_reset
+guest_eh_abort_no_escalation guest_sg_reset_device_then_io
+guest_fio_verify_after_resets"
 
-pass() { echo "PASS: $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL: $1: $2"; failed=$((failed + 1)); }
-skip() { echo "SKIP: $1: $2"; }
+pass() { ktest_pass "$1"; }
+fail() { ktest_fail "$1" "$2"; }
+skip() { ktest_skip "$1" "$2"; }
 
 # The block device of LUN $1 behind target 1, waiting for the async scan.
 dev_of_lun() {
@@ -273,7 +283,10 @@ bench() {
 	echo "BENCH: $M randread-4k-qd32x2 iops=$iops"
 }
 
-if [ "${E2E_BENCH:-0}" = only ]; then
+if [ "${1:-}" = --list ]; then
+	ktest_list
+	exit 0
+elif [ "${E2E_BENCH:-0}" = only ]; then
 	case_guest_luns_visible && bench
 elif case_guest_luns_visible; then
 	case_guest_inquiry_lio_org
@@ -291,5 +304,4 @@ elif case_guest_luns_visible; then
 	fi
 	[ "${E2E_BENCH:-0}" = 1 ] && bench
 fi
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+ktest_summary

@@ -5,7 +5,10 @@
 # vhost target with targetcli, boots a nested guest on it with an
 # unmodified QEMU (tools/testing/vm/guest-run) and runs guest.sh there,
 # then tears the target down.  The guest's case lines are printed as they
-# are; a guest that never booted (after guest-run's retries) is one FAIL.
+# are; the target setup is case guest_target_setup, guest-run's exit
+# status case guest_suite_exit (a guest that never booted, died or
+# failed a case fails it).  --list prints the cases this run promises,
+# the guest's included, and runs nothing.
 #
 # LUN 2 is slow on purpose: a ramdisk behind dm-delay that holds every
 # request for $E2E_SLOW_MS, longer than the short timeout the guest's error
@@ -14,6 +17,8 @@
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/ktest.sh
+. "$here/../lib/ktest.sh"
 WWPN=naa.5001405000000e2e
 RD_MB=${E2E_RD_MB:-128}
 FIO_MB=${E2E_FIO_MB:-128}
@@ -48,10 +53,17 @@ setup() {
 	tcli /vhost/$WWPN/tpg1/luns create /backstores/block/slow0 lun=2
 }
 
+if [ "${1:-}" = --list ]; then
+	echo guest_target_setup
+	"$here/guest.sh" --list
+	echo guest_suite_exit
+	exit 0
+fi
 if ! setup; then
-	echo "FAIL: guest_target_setup: targetcli setup to succeed"
+	ktest_fail guest_target_setup "expected targetcli setup to succeed"
 	exit 1
 fi
+ktest_pass guest_target_setup
 rc=0
 "$here/../vm/guest-run" -q --wwpn $WWPN --num-queues 2 --log "$log" \
 	-e E2E_RD_MB="$RD_MB" -e E2E_FIO_MB="$FIO_MB" \
@@ -60,9 +72,10 @@ rc=0
 	-- "$here/guest.sh" || rc=$?
 tr -d '\r' <"$log" | grep -E '^(PASS|FAIL|SKIP|BENCH): '
 case $rc in
-0|1) ;;
-2) echo "FAIL: guest_dmesg_clean: the guest's kernel log shows a bug or warning (see $log)" ;;
-*) echo "FAIL: guest_boot: guest-run status $rc (see $log)" ;;
+0) ktest_pass guest_suite_exit ;;
+1) ktest_fail guest_suite_exit "expected guest.sh to exit 0, got status 1" ;;
+2) ktest_fail guest_suite_exit "expected a clean guest kernel log, got a bug or warning (see $log)" ;;
+*) ktest_fail guest_suite_exit "expected the guest to boot and finish, got guest-run status $rc (see $log)" ;;
 esac
 targetcli clearconfig confirm=True >/dev/null
 slow_teardown

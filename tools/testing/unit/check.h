@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * A minimal test harness: each case is a function; CHECK() records the
- * first failure with what was expected and what came back.  main() prints
- * "PASS: name" / "FAIL: name: ..." per case and "N passed, M failed".
+ * first failure with what was expected and what came back.  check_run()
+ * reports each case through ../lib/ktest.h.
  */
 #ifndef _VHOST_SCSI_CHECK_H_
 #define _VHOST_SCSI_CHECK_H_
 
 #include <stdio.h>
 #include <string.h>
+
+#include "../lib/ktest.h"
 
 static char check_msg[512];
 static int check_failed;
@@ -37,28 +39,34 @@ struct check_case {
 	void (*fn)(void);
 };
 
+/*
+ * Run the cases whose name contains argv[1] (all without it), or with
+ * "-l" list every name and run nothing.  Output through ktest.h.
+ */
 static inline int check_run(const struct check_case *cases, size_t n,
 			    int argc, char **argv)
 {
-	int passed = 0, failed = 0;
 	size_t i;
 
+	ktest_init();
 	for (i = 0; i < n; i++) {
+		if (argc > 1 && !strcmp(argv[1], "-l")) {
+			puts(cases[i].name);
+			continue;
+		}
 		if (argc > 1 && !strstr(cases[i].name, argv[1]))
 			continue;
 		check_failed = 0;
 		check_msg[0] = '\0';
 		cases[i].fn();
-		if (check_failed) {
-			printf("FAIL: %s: %s\n", cases[i].name, check_msg);
-			failed++;
-		} else {
-			printf("PASS: %s\n", cases[i].name);
-			passed++;
-		}
+		if (check_failed)
+			ktest_report(KTEST_FAIL, cases[i].name, check_msg);
+		else
+			ktest_pass(cases[i].name);
 	}
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	if (argc > 1 && !strcmp(argv[1], "-l"))
+		return 0;
+	return ktest_summary();
 }
 
 #define CASE(fn) { #fn, fn }

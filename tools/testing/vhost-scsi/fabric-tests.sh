@@ -7,27 +7,27 @@
 # Runs inside the VM rig as root with vhost_scsi loaded (ours or stock):
 #   tools/testing/vm/vm-run -- tools/testing/vhost-scsi/fabric-tests.sh [CASE...]
 # Prints "PASS: name" / "FAIL: name: expected X, got Y" per case and
-# "N passed, M failed"; exit status 1 iff a case failed.
+# "N passed, M failed" (tools/testing/lib/ktest.sh); exit status 1 iff a
+# case failed.  --list [CASE...] prints the names it would run, and runs
+# nothing (run-all's list of what this suite promises).
+# $FUNCNAME is the running case function's name, all these cases need.
+# shellcheck disable=SC2128
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/ktest.sh
+. "$here/../lib/ktest.sh"
 VSCSI=${VSCSI:-$here/../../vhost-scsi/vscsi}
 CFS=/sys/kernel/config/target
 WWPN=naa.5001405000000aa1
 INIT=naa.5001405000000bb2
-TMP=$(mktemp -d)
-passed=0
-failed=0
 
 tcli() { targetcli "$@" >"$TMP/tcli.out" 2>&1; }
 
-pass() { echo "PASS: ${1#case_}"; passed=$((passed + 1)); }
-fail() { echo "FAIL: ${1#case_}: $2"; failed=$((failed + 1)); }
-
-# check NAME WANT GOT: the case passes iff GOT equals WANT.
-check() {
-	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "expected '$2', got '$3'"; fi
-}
+# The cases call these with their function's name, case_<name>.
+pass() { ktest_pass "${1#case_}"; }
+fail() { ktest_fail "${1#case_}" "$2"; }
+check() { ktest_check "${1#case_}" "$2" "$3"; }
 
 # status of a configfs write, as "ok" or the errno text.
 cfs_write() {
@@ -225,26 +225,42 @@ case_unbound_tpg_removal_succeeds() {
 
 case_clearconfig_leaves_nothing() {
 	teardown_all
+	# shellcheck disable=SC2010 # configfs names are plain words
 	check "$FUNCNAME" "" "$(ls "$CFS/vhost" 2>/dev/null | grep -Ev '^(version|discovery_auth)$')"
 }
 
-CASES="targetcli_builds_tree configfs_layout nexus_created_by_targetcli
+KTEST_CASES="targetcli_builds_tree configfs_layout nexus_created_by_targetcli
 saveconfig_restoreconfig_roundtrip wwn_names_validated tpgt_limits
 nexus_write_read_drop tpg_with_nexus_removable bound_tpg_removal_refused
 bound_nexus_drop_refused bound_lun_unlink_safe unbound_tpg_removal_succeeds
 clearconfig_leaves_nothing"
 
+# selected NAME [GLOB...]: is NAME one of the cases asked for?
+selected() {
+	local c=$1 g
+
+	shift
+	[ $# = 0 ] && return 0
+	for g in "$@"; do
+		# shellcheck disable=SC2053 # $g is a glob
+		[[ $c == $g ]] && return 0
+	done
+	return 1
+}
+
+if [ "${1:-}" = --list ]; then
+	shift
+	for c in $KTEST_CASES; do
+		selected "$c" "$@" && echo "$c"
+	done
+	exit 0
+fi
+TMP=$(mktemp -d)
 mkdir -p /run/dbus
 [ -S /run/dbus/system_bus_socket ] || dbus-daemon --system --fork
-for c in $CASES; do
-	if [ $# -gt 0 ]; then
-		want=0
-		for g in "$@"; do [[ $c == $g ]] && want=1; done
-		[ $want = 1 ] || continue
-	fi
-	"case_$c"
+for c in $KTEST_CASES; do
+	selected "$c" "$@" && "case_$c"
 done
 teardown_all
 rm -rf "$TMP"
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+ktest_summary

@@ -8,25 +8,45 @@
 #   tools/testing/vm/vm-run --stock -- tools/testing/vhost-scsi/run-tests.sh
 # Arguments are passed to vscsi-test (case globs); with arguments, or with
 # VSCSI_TEARDOWN_CYCLES=0, the targets are simply torn down instead.  The
-# exit status is 1 if anything failed.
+# exit status is 1 if anything failed.  The target setup is a case of its
+# own, target_setup.  --list [GLOB...] prints the names of the cases the
+# same arguments would run, and runs nothing.
 #
 # The teardown comes last because it is the sequence most likely to crash
 # a module (Debian's does): by then every other case has reported.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/ktest.sh
+. "$here/../lib/ktest.sh"
 
-if ! eval "$("$here/setup-targets.sh")"; then
-	echo "run-tests: target setup failed" >&2
+# Is the teardown cycle part of a run with these arguments?
+cycles() {
+	[ $# = 0 ] && [ "${VSCSI_TEARDOWN_CYCLES:-3}" != 0 ]
+}
+
+if [ "${1:-}" = --list ]; then
+	shift
+	echo target_setup
+	"$here/vscsi-test" -l -x 'teardown_*' "$@" || exit
+	if cycles "$@"; then echo teardown_cycle; fi
+	exit 0
+fi
+
+env=$("$here/setup-targets.sh")
+status=$?
+if [ $status != 0 ] || ! eval "$env"; then
+	ktest_fail target_setup "expected setup-targets.sh to succeed, got status $status"
 	"$here/teardown-targets.sh"
 	exit 1
 fi
+ktest_pass target_setup
 export VSCSI_WWPN VSCSI_LUNS VSCSI_SLOW_LUN VSCSI_SLOW_MS \
 	VSCSI_HOTPLUG_BACKSTORE VSCSI_WP_TARGET
 # teardown_* is teardown-cycle.sh's client step, not a case of its own.
 "$here/vscsi-test" -x 'teardown_*' "$@"
 status=$?
-if [ $# = 0 ] && [ "${VSCSI_TEARDOWN_CYCLES:-3}" != 0 ]; then
+if cycles "$@"; then
 	"$here/teardown-cycle.sh" --targets-up || status=1
 else
 	"$here/teardown-targets.sh"

@@ -71,7 +71,7 @@ setup_wp_tpg() {
 		tcli /backstores/fileio create fiowp "$FIO_DIR/fiowp.img" 8M &&
 		tcli /backstores/fileio/fiowp set attribute emulate_tpu=1 \
 			emulate_tpws=1 || return 1
-	bs=$(ls -d $CFS/core/fileio_*/fiowp | head -n 1)
+	for bs in "$CFS"/core/fileio_*/fiowp; do break; done
 	mkdir "$tpg" "$tpg/lun/lun_0" &&
 		ln -s "$bs" "$tpg/lun/lun_0/fiowp" &&
 		mkdir "$acl" "$acl/lun_0" &&

@@ -20,8 +20,8 @@
 #
 # Every step must finish within $VSCSI_STEP_LIMIT (120) s and leave the
 # kernel log free of bugs, warnings and oopses.  Prints one case line,
-# "PASS: teardown_cycle" or "FAIL: teardown_cycle: expected X, got Y", and
-# exits 1 at the first failure.
+# "PASS: teardown_cycle" or "FAIL: teardown_cycle: expected X, got Y"
+# (tools/testing/lib/ktest.sh), and exits 1 at the first failure.
 #
 # A module that oopses here (Debian's 6.1 module takes a general
 # protection fault in vhost_scsi_port_unlink) dies holding locks, and
@@ -33,6 +33,8 @@
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/ktest.sh
+. "$here/../lib/ktest.sh"
 targets_up=0
 [ "${1:-}" = --targets-up ] && targets_up=1
 repo=$(cd "$here/../../.." && pwd)
@@ -49,7 +51,7 @@ vars=$tmp/vars
 trap 'rm -rf "$tmp"' EXIT
 
 fail() {
-	echo "FAIL: $name: $*"
+	ktest_fail "$name" "$*"
 	exit 1
 }
 
@@ -60,7 +62,7 @@ kernel_log() {
 
 # The kernel can no longer be trusted to tear down: say so and end the VM.
 fail_fatal() {
-	echo "FAIL: $name: $*"
+	ktest_fail "$name" "$*"
 	echo "# $name: ending the VM, its kernel is wedged (see the console log)" >&2
 	sync
 	echo 1 >/proc/sys/kernel/sysrq
@@ -83,17 +85,17 @@ step() {
 		# Once the kernel has oopsed, waiting longer only wastes time.
 		[ $((ticks % 5)) = 0 ] && kernel_log | grep -qE "$fatal" && break
 	done
-	new=$(kernel_log | grep -E "$bad" | head -n 3)
+	new=$(kernel_log | grep -E "$bad" | head -n 3 | tr "\n" " ")
 	if kill -0 "$pid" 2>/dev/null; then
-		fail_fatal "expected $what in cycle $cycle to finish, got it stuck${new:+ after: }$(echo $new)"
+		fail_fatal "expected $what in cycle $cycle to finish, got it stuck${new:+ after: }$new"
 	fi
 	wait "$pid"
 	rc=$?
 	if grep -qE "$fatal" <<<"$new"; then
-		fail_fatal "expected a clean kernel log after $what in cycle $cycle, got: $(echo $new)"
+		fail_fatal "expected a clean kernel log after $what in cycle $cycle, got: $new"
 	fi
 	[ -z "$new" ] ||
-		fail "expected a clean kernel log after $what in cycle $cycle, got: $(echo $new)"
+		fail "expected a clean kernel log after $what in cycle $cycle, got: $new"
 	[ "$rc" = 0 ] ||
 		fail "expected $what in cycle $cycle to succeed, got status $rc: $(tr '\n' ' ' <"$tmp/out" | tail -c 300)"
 }
@@ -150,4 +152,4 @@ for cycle in $(seq 1 "$cycles"); do
 	step "rmmod vhost_scsi" unload
 	step "loading vhost_scsi again" load
 done
-echo "PASS: $name"
+ktest_pass "$name"

@@ -7,15 +7,23 @@
 # Each suite gets a fresh VM, so one module's failure cannot leave state
 # behind that skews the next suite.  Case lines go to stdout and are
 # appended to $VM_OUT/cases-$VHOST_SCSI_MODULE.txt for run-all's table.
+# vm-suite.sh --list SUITE prints the names of the cases SUITE promises
+# (on the host too: it runs nothing).
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 out=${VM_OUT:-/tmp}/cases-${VHOST_SCSI_MODULE:-ours}.txt
 
+list=
+if [ "${1:-}" = --list ]; then
+	list=--list
+	shift
+fi
 case "${1:-}" in
 fabric) suite=fabric-tests.sh ;;
 driver) suite=run-tests.sh ;;
-*) echo "usage: vm-suite.sh fabric|driver" >&2; exit 64 ;;
+*) echo "usage: vm-suite.sh [--list] fabric|driver" >&2; exit 64 ;;
 esac
+[ -z "$list" ] || exec "$here/$suite" --list
 "$here/$suite" | tee -a "$out"
 exit "${PIPESTATUS[0]}"

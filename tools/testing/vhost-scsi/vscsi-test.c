@@ -8,12 +8,10 @@
  *   -x GLOB leave out cases whose name matches the shell glob (repeatable)
  *   GLOB    run only cases whose name matches one of the shell globs
  *
- * Output (parsed by other tooling, keep it exact):
- *   PASS: <name>
- *   FAIL: <name>: expected <X>, got <Y>
- *   SKIP: <name>: <reason>
- *   N passed, M failed[, K skipped]
- * Notes go to stderr prefixed "# ".  Exit status is 1 iff a case failed.
+ * Output through ../lib/ktest.h (FAIL reasons read "expected <X>, got
+ * <Y>"); -l lists what the same arguments would run, which run-all takes
+ * as the cases this run promises.  Notes go to stderr prefixed "# ".
+ * Exit status is 1 iff a case failed.
  *
  * Environment (defaults match setup-targets.sh):
  *   VSCSI_DEV            /dev/vhost-scsi
@@ -431,25 +429,12 @@ static int run_case(const struct tconfig *cfg, const struct tcase *c)
 
 	outcome = c->run(&t);
 	vscsi_dev_close(t.dev);
-	switch (outcome) {
-	case T_PASS:
-		printf("PASS: %s\n", c->name);
-		break;
-	case T_SKIP:
-		printf("SKIP: %s: %s\n", c->name, t.msg);
-		break;
-	default:
-		outcome = T_FAIL;
-		printf("FAIL: %s: %s\n", c->name, t.msg);
-		break;
-	}
-	fflush(stdout);
-	return outcome;
+	return ktest_report(outcome, c->name, t.msg);
 }
 
 int main(int argc, char **argv)
 {
-	unsigned int counts[3] = { 0 }, s;
+	unsigned int s;
 	struct selection sel = { 0 };
 	const struct tcase *c;
 	struct tconfig cfg;
@@ -477,7 +462,7 @@ int main(int argc, char **argv)
 	sel.nglobs = argc - optind;
 	sel.globs = argv + optind;
 	config_load(&cfg);
-	setvbuf(stdout, NULL, _IOLBF, 0);
+	ktest_init();
 	for (s = 0; s < sizeof(suites) / sizeof(suites[0]); s++) {
 		for (c = suites[s]; c->name; c++) {
 			if (!selected(&sel, c->name))
@@ -485,14 +470,8 @@ int main(int argc, char **argv)
 			if (list)
 				puts(c->name);
 			else
-				counts[run_case(&cfg, c)]++;
+				run_case(&cfg, c);
 		}
 	}
-	if (list)
-		return 0;
-	printf("%u passed, %u failed", counts[T_PASS], counts[T_FAIL]);
-	if (counts[T_SKIP])
-		printf(", %u skipped", counts[T_SKIP]);
-	printf("\n");
-	return counts[T_FAIL] ? 1 : 0;
+	return list ? 0 : ktest_summary();
 }

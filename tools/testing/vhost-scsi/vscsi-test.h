@@ -9,8 +9,10 @@
 
 #include <stdarg.h>
 #include "../../vhost-scsi/vscsi.h"
+#include "../lib/ktest.h"
 
-enum { T_PASS, T_FAIL, T_SKIP };
+/* A case's outcome, as ../lib/ktest.h prints it. */
+enum { T_PASS = KTEST_PASS, T_FAIL = KTEST_FAIL, T_SKIP = KTEST_SKIP };
 
 #define MAX_LUNS 16
 

@@ -2,12 +2,15 @@
 /*
  * vscsi-unit - checks of libvhost-scsi's pure parts (ring layout, event
  * index arithmetic, LUN encoding, CDB builders, sense parsing, guest
- * memory allocator).  Needs no device; same output format as vscsi-test.
+ * memory allocator).  Needs no device.  Reports through ktest.h; -l
+ * lists the case names.  run-all runs the ASan/UBSan build that
+ * tools/testing/unit makes of it (vscsi_unit).
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "../../vhost-scsi/vscsi.h"
+#include "../lib/ktest.h"
 
 static char msg[256];
 
@@ -166,19 +169,19 @@ static const struct {
 	{ "mem_alloc_align_and_coalesce", mem_alloc_align_and_coalesce },
 };
 
-int main(void)
+int main(int argc, char **argv)
 {
-	unsigned int i, passed = 0, failed = 0;
+	bool list = argc > 1 && !strcmp(argv[1], "-l");
+	unsigned int i;
 
+	ktest_init();
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		if (cases[i].run()) {
-			printf("FAIL: %s: %s\n", cases[i].name, msg);
-			failed++;
-		} else {
-			printf("PASS: %s\n", cases[i].name);
-			passed++;
-		}
+		if (list)
+			puts(cases[i].name);
+		else if (cases[i].run())
+			ktest_report(KTEST_FAIL, cases[i].name, msg);
+		else
+			ktest_pass(cases[i].name);
 	}
-	printf("%u passed, %u failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return list ? 0 : ktest_summary();
 }
