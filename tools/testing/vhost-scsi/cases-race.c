@@ -109,7 +109,7 @@ static void race_ko_path(char *path, size_t len)
 /* Load race_inject.ko (after vhost_scsi, whose symbols it probes). */
 static int fix_race(struct tctx *t, bool two_cpus)
 {
-	char ko[600], cmd[700];
+	char ko[600], cmd[800];
 	struct stat st;
 
 	if (two_cpus && sysconf(_SC_NPROCESSORS_ONLN) < 2)
@@ -117,7 +117,9 @@ static int fix_race(struct tctx *t, bool two_cpus)
 	if (!stat("/sys/module/race_inject", &st))
 		return T_PASS;
 	race_ko_path(ko, sizeof(ko));
-	snprintf(cmd, sizeof(cmd), "insmod '%s' 2>&1", ko);
+	/* VSCSI_RACE_SPARE=N: let KASAN see what a buggy module touches. */
+	snprintf(cmd, sizeof(cmd), "insmod '%s' spare=%s 2>&1", ko,
+		 getenv("VSCSI_RACE_SPARE") ? getenv("VSCSI_RACE_SPARE") : "Y");
 	if (system(cmd))
 		return tskip(t, "cannot load %s (built by make tools; for the "
 			     "debug kernel set VSCSI_RACE_KO)", ko);

@@ -34,6 +34,9 @@
  *		with that bug fails the case instead of touching freed memory.
  *		release_holding is Y while the reference is held.
  *
+ * spare=N (default Y) makes the probes leave the access after an overlap
+ * alone, so that a debug kernel's KASAN reports the use after free.
+ *
  * Load it after vhost_scsi (two probes are on its symbols); unload it
  * before vhost_scsi.  Needs CONFIG_KPROBES and CONFIG_KRETPROBES.
  */
@@ -85,6 +88,10 @@ struct race_window {
 };
 
 static struct race_window handoff, evt, release;
+
+static bool spare = true;
+module_param(spare, bool, 0644);
+MODULE_PARM_DESC(spare, "skip the access to freed memory after an overlap (default Y)");
 
 /*
  * Serializes the end of the release hold (clear @active, put or not)
@@ -152,7 +159,9 @@ static int race_work_queue_pre(struct kprobe *p, struct pt_regs *regs)
 	smp_store_release(&handoff.active, false);
 	atomic_inc(&handoff.delays);
 	/* The device was freed meanwhile: do not touch it. */
-	return atomic_read(&handoff.overlaps) ? race_skip_call(regs) : 0;
+	if (atomic_read(&handoff.overlaps) && READ_ONCE(spare))
+		return race_skip_call(regs);
+	return 0;
 }
 
 /*
@@ -220,7 +229,7 @@ static void race_release_put(struct work_struct *work)
 	spin_lock_irqsave(&release_lock, flags);
 	/* Pairs with race_overlap(), also serialized by release_lock. */
 	smp_store_release(&release.active, false);
-	if (!atomic_read(&release.overlaps))
+	if (!atomic_read(&release.overlaps) || !READ_ONCE(spare))
 		percpu_ref_put(&release_cnt->refcnt);
 	release_cnt = NULL;
 	spin_unlock_irqrestore(&release_lock, flags);
