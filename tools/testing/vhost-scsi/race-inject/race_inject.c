@@ -89,6 +89,15 @@ struct race_window {
 
 static struct race_window handoff, evt, release;
 
+/*
+ * The worker's completion function, whose runs are put off and whose
+ * handoffs are counted; Debian's module calls its own
+ * vhost_scsi_complete_cmd_work.
+ */
+static char *complete_fn = "vhost_scsi_complete_work";
+module_param(complete_fn, charp, 0444);
+MODULE_PARM_DESC(complete_fn, "the worker's completion function (load time)");
+
 static bool spare = true;
 module_param(spare, bool, 0644);
 MODULE_PARM_DESC(spare, "skip the access to freed memory after an overlap (default Y)");
@@ -127,13 +136,19 @@ static bool race_overlap(struct race_window *w, unsigned long key)
 	return true;
 }
 
-/* Does the symbol at @addr start with @prefix? */
-static bool race_sym_is(unsigned long addr, const char *prefix)
+/*
+ * Is the function at @addr named @prefix (@whole) or does its name start
+ * with it?  A module symbol reads "name [module]".
+ */
+static bool race_sym_is(unsigned long addr, const char *prefix, bool whole)
 {
 	char name[KSYM_SYMBOL_LEN];
+	size_t len = strlen(prefix);
 
 	sprint_symbol_no_offset(name, addr);
-	return !strncmp(name, prefix, strlen(prefix));
+	if (strncmp(name, prefix, len))
+		return false;
+	return !whole || name[len] == ' ' || name[len] == '\0';
 }
 
 /* ---- (a) the completion handoff ---- */
@@ -145,8 +160,7 @@ static int race_work_queue_pre(struct kprobe *p, struct pt_regs *regs)
 	unsigned long dev = regs_get_kernel_argument(regs, 0);
 	unsigned int ms = READ_ONCE(handoff.ms);
 
-	if (!ms || !race_sym_is((unsigned long)work->fn,
-				"vhost_scsi_complete_work"))
+	if (!ms || !race_sym_is((unsigned long)work->fn, complete_fn, true))
 		return 0;
 	/* The first names the device the put-off runs are queued on. */
 	WRITE_ONCE(handoff.key, dev);
@@ -196,7 +210,7 @@ static int race_add_used_pre(struct kprobe *p, struct pt_regs *regs)
 	unsigned int ms = READ_ONCE(evt.ms);
 
 	if (!ms || regs_get_kernel_argument(regs, 2) != 0 ||
-	    !race_sym_is(caller, "vhost_scsi_evt"))
+	    !race_sym_is(caller, "vhost_scsi_evt", false))
 		return 0;
 	race_spin(ms);
 	atomic_inc(&evt.delays);
@@ -332,8 +346,7 @@ module_param_cb(release_holding, &param_ops_bool, &release.active, 0444);
 static struct kprobe race_kprobes[] = {
 	{ .symbol_name = "vhost_work_queue",
 	  .pre_handler = race_work_queue_pre },
-	{ .symbol_name = "vhost_scsi_complete_work",
-	  .pre_handler = race_complete_work_pre },
+	{ .pre_handler = race_complete_work_pre },	/* complete_fn */
 	{ .symbol_name = "vhost_dev_cleanup",
 	  .pre_handler = race_dev_cleanup_pre },
 	{ .symbol_name = "vhost_add_used",
@@ -371,6 +384,7 @@ static int __init race_inject_init(void)
 {
 	int i, ret, probed = 0;
 
+	race_kprobes[1].symbol_name = complete_fn;
 	for (i = 0; i < ARRAY_SIZE(race_kprobes); i++) {
 		ret = register_kprobe(&race_kprobes[i]);
 		if (ret) {
