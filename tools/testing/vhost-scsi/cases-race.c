@@ -271,6 +271,7 @@ static int race_handoff_close(struct tctx *t)
 	struct vscsi_cmd cmd;
 	uint8_t cdb[2][16], data[2][512];
 	unsigned int i;
+	bool held;
 	int ret = fix_race(t, true);
 
 	if (!ret)
@@ -300,11 +301,7 @@ static int race_handoff_close(struct tctx *t)
 		return tfail(t, "expected both READs answered, got %s",
 			     err_name(ret));
 	}
-	if (race_param_read("handoff_holding") != 1)
-		ret = tfail(t, "expected the second handoff held when both "
-			    "READs were answered, got it %s",
-			    race_param_read("handoff_delays") ? "over" :
-			    "not begun");
+	held = race_param_read("handoff_holding") == 1;
 	/* Close while the handoff of an answered command is still held. */
 	vscsi_dev_close(t->dev);
 	t->dev = NULL;
@@ -312,9 +309,14 @@ static int race_handoff_close(struct tctx *t)
 	tnote(t, "handoffs held %d, device freed during the hold %d",
 	      race_param_read("handoff_delays"),
 	      race_param_read("handoff_overlaps"));
-	if (!ret && race_param_read("handoff_overlaps") != 0)
+	if (race_param_read("handoff_overlaps") != 0)
 		ret = tfail(t, "expected close to wait for a held completion "
 			    "handoff, got the device freed under it");
+	else if (!held)
+		ret = tfail(t, "expected the second handoff held when both "
+			    "READs were answered, got it %s",
+			    race_param_read("handoff_delays") ? "over" :
+			    "not begun");
 	race_param_write("handoff_ms", 0);
 	race_unload();
 	return ret;
