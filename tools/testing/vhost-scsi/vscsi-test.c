@@ -396,6 +396,8 @@ static const struct tcase *const suites[] = {
 	 */
 	ioctl_cases, io_cases, bad_cases, tmf_cases, evt_cases, sec_cases,
 	bind_cases, more_cases, sec2_cases,
+	/* Need two CPUs and race_inject.ko: only the race suite runs them. */
+	race_cases,
 };
 
 #define MAX_EXCLUDES 16
