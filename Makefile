@@ -16,7 +16,7 @@ DEPS := linux-image-amd64 linux-headers-amd64 linux-source-6.1 \
 	flex bison bc libelf-dev libssl-dev
 
 .PHONY: all module deps check-deps unit check checkpatch sparse demo bench \
-	clean tools debug-kernel
+	clean tools debug-kernel mutants
 
 all: module tools
 
@@ -71,6 +71,14 @@ debug-kernel: check-deps
 	@kdir=$$(tools/testing/debug-kernel/build) && \
 	ko=$$(tools/testing/debug-kernel/module --kernel-dir "$$kdir") && \
 	echo "kernel: $$kdir" && echo "module: $$ko"
+
+# Mutation testing (not part of check): each tools/testing/mutants/*.patch
+# is one deliberate defect, built out of tree under $(BUILD)/mutants and run
+# against the driver suite in its own VM; fails if a mutant survives.
+# `make mutants MUTANTS="never-signal tmf-no-lio"` runs only those.
+mutants: check-deps
+	@$(MAKE) --no-print-directory tools
+	BUILD=$(BUILD) KVER=$(KVER) tools/testing/mutants/run $(MUTANTS)
 
 demo: check-deps
 	@$(MAKE) --no-print-directory module tools
