@@ -16,7 +16,7 @@ DEPS := linux-image-amd64 linux-headers-amd64 linux-source-6.1 \
 	flex bison bc libelf-dev libssl-dev gnuplot-nox
 
 .PHONY: all module deps check-deps unit check checkpatch sparse shellcheck \
-	demo bench bench-e2e clean tools debug-kernel
+	demo bench bench-e2e clean tools debug-kernel mutants
 
 all: module tools
 
@@ -71,6 +71,15 @@ debug-kernel: check-deps
 	@kdir=$$(tools/testing/debug-kernel/build) && \
 	ko=$$(tools/testing/debug-kernel/module --kernel-dir "$$kdir") && \
 	echo "kernel: $$kdir" && echo "module: $$ko"
+
+# Mutation testing (not part of check): each tools/testing/mutants/*.patch
+# is one deliberate defect, built out of tree under $(BUILD)/mutants and run
+# against the driver suite in its own VM (after the unpatched module, which
+# must pass every case); fails if a mutant survives.
+# `make mutants MUTANTS="never-signal tmf-no-lio"` runs only those.
+mutants: check-deps
+	@$(MAKE) --no-print-directory tools
+	BUILD=$(BUILD) KVER=$(KVER) tools/testing/mutants/run --baseline $(MUTANTS)
 
 demo: check-deps
 	@$(MAKE) --no-print-directory module tools

@@ -177,11 +177,14 @@ case_nexus_write_read_drop() {
 	check "$FUNCNAME" "empty:'' bad:Invalid argument make:ok read:naa.5001405000000dd6 again:File exists drop:ok gone:'' dropagain:No such device" "$got"
 }
 
+# The nexus must really exist (written and read back) when the TPG goes.
 case_tpg_with_nexus_removable() {
-	local w=$CFS/vhost/naa.5001405000000cc6
+	local w=$CFS/vhost/naa.5001405000000cc6 got=
 	mkdir -p "$w/tpgt_1"
-	echo naa.5001405000000dd8 >"$w/tpgt_1/nexus"
-	check "$FUNCNAME" "ok ok" "$(cfs_rmdir "$w/tpgt_1") $(cfs_rmdir "$w")"
+	got+="nexus:$(cfs_write "$w/tpgt_1/nexus" naa.5001405000000dd8) "
+	got+="read:$(cat "$w/tpgt_1/nexus" 2>&1) "
+	got+="tpg:$(cfs_rmdir "$w/tpgt_1") wwn:$(cfs_rmdir "$w")"
+	check "$FUNCNAME" "nexus:ok read:naa.5001405000000dd8 tpg:ok wwn:ok" "$got"
 }
 
 # hold CMD...: run CMD while an endpoint on $WWPN is bound.
@@ -201,13 +204,65 @@ case_bound_nexus_drop_refused() {
 	check "$FUNCNAME" "Device or resource busy" "$got"
 }
 
+# io_loop LUN LOG: 1 MiB WRITEs to LUN, one after the other until
+# $TMP/stop exists, each through its own bound endpoint; each command's
+# vscsi exit status (0 GOOD, 1 not GOOD, 124 hung for 60 s) goes to LOG.
+io_loop() {
+	while [ ! -e "$TMP/stop" ]; do
+		timeout 60 "$VSCSI" write "$WWPN" --lun "$1" --lba 0 \
+			--blocks 2048 --pattern 0x5a >/dev/null 2>&1
+		echo $? >>"$2"
+	done
+}
+
+# wait_for CMD...: until CMD succeeds (at most 60 s).
+wait_for() {
+	for _ in $(seq 300); do
+		"$@" && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+# more_lines FILE N: FILE has more than N lines.
+more_lines() { [ "$(wc -l <"$1")" -gt "$2" ]; }
+
+# good_io LUN: a WRITE to LUN answers GOOD (after at most 2 unit attentions).
+good_io() {
+	for _ in 1 2 3; do
+		"$VSCSI" write "$WWPN" --lun "$1" --lba 0 --blocks 8 >/dev/null 2>&1 &&
+			return 0
+	done
+	return 1
+}
+
+# Unlink LUN 1 while WRITEs to it run: the unlink succeeds, commands keep
+# completing across it (none hangs), those after it are refused, LUN 0
+# still works and LUN 1 can be linked again.
 case_bound_lun_unlink_safe() {
-	local got
-	got=$(hold sh -c "targetcli /vhost/$WWPN/tpg1/luns delete lun1 >/dev/null 2>&1 && echo deleted" 2>&1)
-	if [ "$got" != deleted ]; then
-		fail "$FUNCNAME" "LUN delete while bound to succeed, got '$got'"
+	local log=$TMP/io.log got n0 n1 pid
+	rm -f "$TMP/stop"
+	: >"$log"
+	io_loop 1 "$log" &
+	pid=$!
+	wait_for grep -qx 0 "$log"
+	n0=$(wc -l <"$log")
+	got=$(targetcli "/vhost/$WWPN/tpg1/luns" delete lun1 >/dev/null 2>&1 && echo deleted)
+	n1=$(wc -l <"$log")
+	# Two more: the second one surely started after the unlink.
+	wait_for more_lines "$log" $((n1 + 1))
+	touch "$TMP/stop"
+	wait "$pid"
+	got="unlink:${got:-failed} good-before:$(head -n "$n0" "$log" | grep -cx 0)"
+	got+=" during:$((n1 > n0)) hung:$(grep -cx 124 "$log")"
+	got+=" last:$(tail -n1 "$log") lun0:$(good_io 0 && echo ok)"
+	case "$got" in
+	"unlink:deleted good-before:"[1-9]*" during:1 hung:0 last:1 lun0:ok") ;;
+	*)
+		fail "$FUNCNAME" "unlink:deleted good-before:>0 during:1 hung:0 last:1 lun0:ok, got '$got'"
 		return
-	fi
+		;;
+	esac
 	if ! tcli "/vhost/$WWPN/tpg1/luns" create /backstores/fileio/fio0; then
 		fail "$FUNCNAME" "LUN re-create to succeed, got: $(cat "$TMP/tcli.out")"
 		return

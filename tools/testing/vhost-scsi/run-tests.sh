@@ -7,10 +7,12 @@
 # between.  Meant to run inside the VM rig as root, e.g.
 #   tools/testing/vm/vm-run --stock -- tools/testing/vhost-scsi/run-tests.sh
 # Arguments are passed to vscsi-test (case globs); with arguments, or with
-# VSCSI_TEARDOWN_CYCLES=0, the targets are simply torn down instead.  The
-# exit status is 1 if anything failed.  The target setup is a case of its
-# own, target_setup.  --list [GLOB...] prints the names of the cases the
-# same arguments would run, and runs nothing.
+# VSCSI_TEARDOWN_CYCLES=0, the targets are simply torn down instead, as
+# they are after a failure with VSCSI_FAIL_FAST=1 (make mutants: vscsi-test
+# then stops at its first failing case).  The exit status is 1 if anything
+# failed.  The target setup is a case of its own, target_setup.  --list
+# [GLOB...] prints the names of the cases the same arguments would run, and
+# runs nothing.
 #
 # The teardown comes last because it is the sequence most likely to crash
 # a module (Debian's does): by then every other case has reported.
@@ -51,7 +53,9 @@ export VSCSI_WWPN VSCSI_LUNS VSCSI_SLOW_LUN VSCSI_SLOW_MS \
 	VSCSI_HOTPLUG_BACKSTORE VSCSI_WP_TARGET
 "$here/vscsi-test" "${excl[@]}" "$@"
 status=$?
-if cycles "$@"; then
+if [ "${VSCSI_FAIL_FAST:-0}" = 1 ] && [ $status != 0 ]; then
+	"$here/teardown-targets.sh"
+elif cycles "$@"; then
 	"$here/teardown-cycle.sh" --targets-up || status=1
 else
 	"$here/teardown-targets.sh"

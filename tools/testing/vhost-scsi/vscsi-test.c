@@ -31,6 +31,8 @@
  *   VSCSI_HOTPLUG_LUN    first of the LUN numbers they use (20)
  *   VSCSI_WP_TARGET      target id of a TPG whose LUN 0 is mapped
  *                        write-protected; unset: those cases skip
+ *   VSCSI_FAIL_FAST      1: stop after the first failing case (make
+ *                        mutants: one failure is enough to kill a mutant)
  */
 #include <errno.h>
 #include <fnmatch.h>
@@ -440,7 +442,7 @@ int main(int argc, char **argv)
 	struct selection sel = { 0 };
 	const struct tcase *c;
 	struct tconfig cfg;
-	bool list = false;
+	bool list = false, fail_fast;
 	int opt;
 
 	while ((opt = getopt(argc, argv, "lx:")) != -1) {
@@ -464,6 +466,7 @@ int main(int argc, char **argv)
 	sel.nglobs = argc - optind;
 	sel.globs = argv + optind;
 	config_load(&cfg);
+	fail_fast = env_ul("VSCSI_FAIL_FAST", 0);
 	ktest_init();
 	for (s = 0; s < sizeof(suites) / sizeof(suites[0]); s++) {
 		for (c = suites[s]; c->name; c++) {
@@ -473,7 +476,10 @@ int main(int argc, char **argv)
 				puts(c->name);
 			else
 				run_case(&cfg, c);
+			if (fail_fast && ktest_counts()[KTEST_FAIL])
+				goto done;
 		}
 	}
+done:
 	return list ? 0 : ktest_summary();
 }
