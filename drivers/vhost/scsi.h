@@ -311,13 +311,14 @@ struct vhost_scsi_tmf {
  * back to the worker by queue_data_in/queue_status/aborted_task, and
  * returned to the free list by release_cmd, from any context.
  *
- * What a command allocates beyond the pool (chained scatterlist chunks, a
+ * What a command needs beyond the pool (chained scatterlist chunks, a
  * split response's iovecs) is allocated by the worker when it maps the
- * request (GFP_KERNEL_ACCOUNT: the client's cgroup pays) and freed by the
- * worker, under the queue's mutex, when the command is answered in
- * complete_work or when mapping fails; every command, aborted and failed
- * ones and those CLEAR_ENDPOINT drains included, leaves through one of
- * those two, so nothing is left when the pool is freed.
+ * request, charged to the client's memory cgroup (scsi_io.c,
+ * vhost_scsi_alloc_guest), and freed by the worker, under the queue's
+ * mutex, when the command is answered in complete_work or when mapping
+ * fails; every command, aborted and failed ones and those CLEAR_ENDPOINT
+ * drains included, leaves through one of those two, so nothing is left
+ * when the pool is freed.
  */
 struct vhost_scsi_cmd {
 	struct se_cmd se_cmd;
