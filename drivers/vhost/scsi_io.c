@@ -318,6 +318,7 @@ static void *vhost_scsi_alloc_guest(size_t n, size_t size)
 	return p ?: kmalloc_array(n, size, VHOST_SCSI_GFP_GUEST);
 }
 
+/* @gfp is VHOST_SCSI_GFP_GUEST, what vhost_scsi_alloc_guest() falls to. */
 static struct scatterlist *vhost_scsi_sgl_chunk_alloc(unsigned int nents,
 						      gfp_t gfp)
 {
