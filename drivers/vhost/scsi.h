@@ -84,7 +84,8 @@ enum {
  * Data pages one command may map: 8 MiB of 4 KiB pages.  The target core
  * advertises it in the Block Limits VPD page (max_data_sg_nents), so a
  * well-behaved initiator never sends more; the slack covers buffers that do
- * not start on a page boundary.
+ * not start on a page boundary.  A command asking for more entries is
+ * answered S_FAILURE (map_failed).
  */
 #define VHOST_SCSI_MAX_DATA_PAGES	2048
 #define VHOST_SCSI_DATA_SGL_SLACK	64
@@ -99,8 +100,27 @@ enum {
 				 VHOST_SCSI_DATA_SGL_SLACK)
 
 /*
+ * Scatterlist entries each command carries inline, so the common I/O
+ * allocates nothing: 128 KiB of page-aligned 4 KiB pages, the largest
+ * page-cache I/O a Linux guest issues by default (readahead is 128 KiB;
+ * 4 KiB random I/O takes one entry).  A larger buffer gets further chunks
+ * of one page of entries each, chained after these and allocated by the
+ * worker for that command only (scsi_io.c, vhost_scsi_sgt_alloc).  1 KiB
+ * per command instead of the 69 KiB the limits above would take.
+ */
+#define VHOST_SCSI_INLINE_SGL	32
+/*
+ * Protection entries inline, only in the pools of a device that acked
+ * VIRTIO_SCSI_F_T10_PI when its endpoint was set: the tuples of up to
+ * 256 KiB of data in one page, or a page boundary inside them.
+ */
+#define VHOST_SCSI_INLINE_PROT_SGL	2
+
+/*
  * The response may be split over one descriptor per byte; vhost never makes
- * an iovec for a zero-length descriptor, so this many always suffice.
+ * an iovec for a zero-length descriptor, so this many always suffice.  A
+ * Linux guest uses one, which the command holds inline; a split response
+ * gets an array allocated for that command.
  */
 #define VHOST_SCSI_RESP_IOVS	VHOST_SCSI_CMD_RESP_SIZE
 
@@ -134,6 +154,7 @@ struct vhost_scsi_stats {
 	u64 bad_direction;	/* buffers contradict the CDB's direction */
 	u64 map_failed;		/* guest pages could not be pinned */
 	u64 busy;		/* answered TASK SET FULL: no free command */
+	u64 nomem;		/* answered BUSY: no memory for the request */
 	u64 tmfs;		/* task management functions received */
 	u64 ans;		/* asynchronous notification requests */
 	u64 events;		/* events delivered to the event queue */
@@ -259,10 +280,18 @@ struct vhost_scsi_tmf {
  * @svq:	the queue whose pool owns this command
  * @tpg:	the TPG it was sent to
  * @head:	descriptor head to return to the used ring
- * @resp_iov:	where the response goes (the first bytes the guest can write)
+ * @resp_iov:	where the response goes (the first bytes the guest can write):
+ *		@resp_iov_one, or an array allocated for a split response
  * @resp_iovs:	entries used in @resp_iov
- * @sgl:	pinned guest data pages, @sgl_count used
- * @prot_sgl:	pinned protection information pages, @prot_count used
+ * @resp_iov_one: the single response iovec of the common case
+ * @data:	pinned guest data pages, @data.nents entries: @sgl_inline,
+ *		followed by chained chunks when they do not suffice
+ * @prot:	pinned protection information pages, @prot.nents entries:
+ *		@prot_inline (when the pool has it) and chained chunks
+ * @sgl_inline:	the first VHOST_SCSI_INLINE_SGL data entries
+ * @prot_inline: the first VHOST_SCSI_INLINE_PROT_SGL protection entries,
+ *		in the pool's @prot_sgls; NULL if the device had not acked
+ *		T10-PI when the endpoint was set
  * @data_in:	data flows to the guest: pages are dirtied before release
  * @data_len:	bytes of the guest's data buffer, protection bytes excluded
  * @response:	VIRTIO_SCSI_S_* to report; S_OK unless aborted or reset
@@ -281,18 +310,27 @@ struct vhost_scsi_tmf {
  * by the queue's kick handler (the worker), handed to the target core, given
  * back to the worker by queue_data_in/queue_status/aborted_task, and
  * returned to the free list by release_cmd, from any context.
+ *
+ * What a command needs beyond the pool (chained scatterlist chunks, a
+ * split response's iovecs) is allocated by the worker when it maps the
+ * request, charged to the client's memory cgroup (scsi_io.c,
+ * vhost_scsi_alloc_guest), and freed by the worker, under the queue's
+ * mutex, when the command is answered in complete_work or when mapping
+ * fails; every command, aborted and failed ones and those CLEAR_ENDPOINT
+ * drains included, leaves through one of those two, so nothing is left
+ * when the pool is freed.
  */
 struct vhost_scsi_cmd {
 	struct se_cmd se_cmd;
 	struct vhost_scsi_vq *svq;
 	struct vhost_scsi_tpg *tpg;
 	u16 head;
-	struct iovec resp_iov[VHOST_SCSI_RESP_IOVS];
+	struct iovec *resp_iov;
 	unsigned int resp_iovs;
-	struct scatterlist *sgl;
-	unsigned int sgl_count;
-	struct scatterlist *prot_sgl;
-	unsigned int prot_count;
+	struct iovec resp_iov_one;
+	struct sg_table data;
+	struct sg_table prot;
+	struct scatterlist *prot_inline;
 	bool data_in;
 	u32 data_len;
 	u8 response;
@@ -301,6 +339,7 @@ struct vhost_scsi_cmd {
 	u32 abort_seq;
 	struct llist_node node;
 	u8 sense[TRANSPORT_SENSE_BUFFER];
+	struct scatterlist sgl_inline[VHOST_SCSI_INLINE_SGL];
 };
 
 /**
@@ -310,7 +349,8 @@ struct vhost_scsi_cmd {
  * @vs:		the device
  * @cmds:	request queues only: the command pool, @pool_size entries
  *		(the ring size when the endpoint was set), NULL without endpoint
- * @sgls:	the pool's data and protection scatterlists, one block
+ * @prot_sgls:	the pool's inline protection entries, one block; NULL
+ *		unless T10-PI was acked when the endpoint was set
  * @free:	free commands; pushed from any context, popped only by the
  *		worker (llist's single-consumer rule)
  * @done:	commands the target core finished, for @done_work
@@ -321,7 +361,7 @@ struct vhost_scsi_vq {
 	struct vhost_virtqueue vq;
 	struct vhost_scsi *vs;
 	struct vhost_scsi_cmd *cmds;
-	struct scatterlist *sgls;
+	struct scatterlist *prot_sgls;
 	unsigned int pool_size;
 	struct llist_head free;
 	struct llist_head done;

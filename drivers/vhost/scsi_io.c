@@ -7,18 +7,23 @@
  *           anything is taken from the pool; the direction comes from the
  *           CDB and the guest's buffers may only agree with it;
  * map:      guest data pages are pinned straight into the command's
- *           preallocated scatterlist, no copy, every one for writing (see
- *           vhost_scsi_map_data);
+ *           scatterlist, no copy, every one for writing (see
+ *           vhost_scsi_map_data): its inline entries, with chained chunks
+ *           allocated for a buffer they do not cover;
  * submit:   target_init_cmd / target_submit_prep, a check of the segments
  *           against the backstore, then the target core's submission queue
  *           (or direct, see submit_direct);
  * complete: release_cmd (scsi_fabric.c) puts the command on the queue's done
  *           list; complete_work writes the response across the guest's
  *           buffers, returns the descriptor and signals once per batch;
- * release:  pages unpinned, command back on the free list.
+ * release:  pages unpinned, chained chunks freed, command back on the
+ *           free list.
  *
  * Everything that touches guest memory runs in the vhost worker, which has
- * the client's mm.  Nothing here allocates per request.
+ * the client's mm.  Requests of up to VHOST_SCSI_INLINE_SGL pages with
+ * their response in one iovec allocate nothing; larger or split ones
+ * allocate in the worker, which may sleep (see vhost_scsi_prepare_cmd for
+ * what a failure answers).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -65,16 +70,24 @@ struct vhost_scsi_req {
 	struct se_session *se_sess;
 };
 
+/*
+ * The pool for the ring's size, when the endpoint is set (vhost_dev.mutex
+ * held, so the acked features stay as they are).  Inline protection
+ * entries only for a device that acked T10-PI by then; one that acks it
+ * later gets chained ones per command.
+ */
 int vhost_scsi_pool_alloc(struct vhost_scsi_vq *svq)
 {
 	unsigned int n = min_t(unsigned int, svq->vq.num, VHOST_SCSI_MAX_POOL);
-	unsigned int per_cmd = VHOST_SCSI_DATA_SGL + VHOST_SCSI_PROT_SGL;
+	bool pi = vhost_has_feature(&svq->vq, VIRTIO_SCSI_F_T10_PI);
 	unsigned int i;
 
 	svq->cmds = kvcalloc(n, sizeof(*svq->cmds), GFP_KERNEL_ACCOUNT);
-	svq->sgls = kvmalloc_array(n * per_cmd, sizeof(*svq->sgls),
-				   GFP_KERNEL_ACCOUNT);
-	if (!svq->cmds || !svq->sgls) {
+	if (pi)
+		svq->prot_sgls = kvmalloc_array(n * VHOST_SCSI_INLINE_PROT_SGL,
+						sizeof(*svq->prot_sgls),
+						GFP_KERNEL_ACCOUNT);
+	if (!svq->cmds || (pi && !svq->prot_sgls)) {
 		vhost_scsi_pool_free(svq);
 		return -ENOMEM;
 	}
@@ -83,21 +96,26 @@ int vhost_scsi_pool_alloc(struct vhost_scsi_vq *svq)
 		struct vhost_scsi_cmd *cmd = &svq->cmds[i];
 
 		cmd->svq = svq;
-		cmd->sgl = &svq->sgls[i * per_cmd];
-		cmd->prot_sgl = cmd->sgl + VHOST_SCSI_DATA_SGL;
+		cmd->resp_iov = &cmd->resp_iov_one;
+		if (pi)
+			cmd->prot_inline =
+				&svq->prot_sgls[i * VHOST_SCSI_INLINE_PROT_SGL];
 		llist_add(&cmd->node, &svq->free);
 	}
 	svq->pool_size = n;
 	return 0;
 }
 
-/* Only once every command is back: after CLEAR_ENDPOINT's drain. */
+/*
+ * Only once every command is back: after CLEAR_ENDPOINT's drain, when
+ * each command has freed what it allocated (scsi.h, vhost_scsi_cmd).
+ */
 void vhost_scsi_pool_free(struct vhost_scsi_vq *svq)
 {
 	WARN_ON_ONCE(atomic_read(&svq->inflight));
-	kvfree(svq->sgls);
+	kvfree(svq->prot_sgls);
 	kvfree(svq->cmds);
-	svq->sgls = NULL;
+	svq->prot_sgls = NULL;
 	svq->cmds = NULL;
 	svq->pool_size = 0;
 	init_llist_head(&svq->free);
@@ -278,80 +296,249 @@ vhost_scsi_parse_req(struct vhost_scsi_vq *svq,
 
 /* ---- map ---- */
 
-static void vhost_scsi_put_sgl(struct scatterlist *sgl, unsigned int n,
-			       bool dirty)
+/*
+ * Chunks chained after a command's inline entries: one page of entries.
+ * The worker allocates them, and split responses' iovecs, for the guest:
+ * the client's cgroup is charged.  It tries first without sleeping: a
+ * sleeping allocation is a preemption point even when memory is there,
+ * and the worker would yield to the target core's kworker once per large
+ * I/O (a context switch each way, 7 % more instructions for 256 KiB
+ * reads).  Then it may sleep, but gives up rather than reclaim hard, as
+ * the guest is answered BUSY and retries.
+ */
+#define VHOST_SCSI_SGL_CHUNK	SG_MAX_SINGLE_ALLOC
+#define VHOST_SCSI_GFP_GUEST	(GFP_KERNEL_ACCOUNT | __GFP_NORETRY | \
+				 __GFP_NOWARN)
+
+static void *vhost_scsi_alloc_guest(size_t n, size_t size)
 {
+	void *p = kmalloc_array(n, size,
+				GFP_NOWAIT | __GFP_ACCOUNT | __GFP_NOWARN);
+
+	return p ?: kmalloc_array(n, size, VHOST_SCSI_GFP_GUEST);
+}
+
+/* @gfp is VHOST_SCSI_GFP_GUEST, what vhost_scsi_alloc_guest() falls to. */
+static struct scatterlist *vhost_scsi_sgl_chunk_alloc(unsigned int nents,
+						      gfp_t gfp)
+{
+	return vhost_scsi_alloc_guest(nents, sizeof(struct scatterlist));
+}
+
+static void vhost_scsi_sgl_chunk_free(struct scatterlist *sgl,
+				      unsigned int nents)
+{
+	kfree(sgl);
+}
+
+/*
+ * The entry after @sg, which is not the last; inline because sg_next() is
+ * a call per page on the hot path.
+ */
+static inline struct scatterlist *vhost_scsi_sg_next(struct scatterlist *sg)
+{
+	sg++;
+	if (unlikely(sg_is_chain(sg)))
+		sg = sg_chain_ptr(sg);
+	return sg;
+}
+
+/* Free what vhost_scsi_sgt_alloc() chained; @first's entries stay. */
+static void vhost_scsi_sgt_free(struct sg_table *sgt, unsigned int ninline)
+{
+	if (unlikely(sgt->orig_nents > ninline))
+		__sg_free_table(sgt, VHOST_SCSI_SGL_CHUNK, ninline,
+				vhost_scsi_sgl_chunk_free, sgt->orig_nents);
+	sgt->sgl = NULL;
+	sgt->nents = 0;
+	sgt->orig_nents = 0;
+}
+
+/*
+ * Make @sgt an end-marked list of @nents entries: the @ninline (0 or at
+ * least 2) at @first, then chained chunks if they do not suffice.
+ * Return: 0, or -ENOMEM with nothing allocated.
+ */
+static int vhost_scsi_sgt_alloc(struct sg_table *sgt, unsigned int nents,
+				struct scatterlist *first, unsigned int ninline)
+{
+	int ret;
+
+	if (nents <= ninline) {
+		sg_init_table(first, nents);
+		sgt->sgl = first;
+		sgt->nents = nents;
+		sgt->orig_nents = nents;
+		return 0;
+	}
+	ret = __sg_alloc_table(sgt, nents, VHOST_SCSI_SGL_CHUNK,
+			       ninline ? first : NULL, ninline,
+			       VHOST_SCSI_GFP_GUEST,
+			       vhost_scsi_sgl_chunk_alloc);
+	if (ret)
+		vhost_scsi_sgt_free(sgt, ninline);
+	return ret;
+}
+
+/* Unpin the first @n pages of @sgt. */
+static void vhost_scsi_put_pages(struct sg_table *sgt, unsigned int n,
+				 bool dirty)
+{
+	struct scatterlist *sg = sgt->sgl;
 	unsigned int i;
 
 	for (i = 0; i < n; i++) {
-		struct page *page = sg_page(&sgl[i]);
-
+		if (i)
+			sg = vhost_scsi_sg_next(sg);
 		if (dirty)
-			set_page_dirty_lock(page);
-		put_page(page);
+			set_page_dirty_lock(sg_page(sg));
+		put_page(sg_page(sg));
 	}
 }
 
 /*
- * Pin @len bytes at @it into @sgl, at most @max entries.
- * Return: entries used, or -errno with nothing left pinned.
+ * Pin @len bytes at @it into the entries of @sgt, which the caller sized
+ * with iov_iter_npages(); fewer pages than that is a fault.
+ * Return: 0, or -errno with nothing left pinned.
  */
-static int vhost_scsi_map_iter(struct iov_iter *it, size_t len,
-			       struct scatterlist *sgl, unsigned int max,
-			       bool dirty)
+static int vhost_scsi_pin_iter(struct iov_iter *it, size_t len,
+			       struct sg_table *sgt)
 {
+	struct scatterlist *sg = sgt->sgl;
 	struct page *pages[16];
 	unsigned int n = 0;
 
 	while (len) {
 		unsigned int want = min_t(unsigned int, ARRAY_SIZE(pages),
-					  max - n);
+					  sgt->nents - n);
 		size_t off;
 		ssize_t got;
 		unsigned int i;
 
-		if (!want)
-			goto err_nospc;
-		got = iov_iter_get_pages2(it, pages, len, want, &off);
+		got = want ? iov_iter_get_pages2(it, pages, len, want, &off) : 0;
 		if (got <= 0)
 			goto err_fault;
 		len -= got;
 		for (i = 0; got; i++) {
 			unsigned int seg = min_t(size_t, got, PAGE_SIZE - off);
 
-			sg_init_table(&sgl[n], 1);
-			sg_set_page(&sgl[n], pages[i], seg, off);
 			if (n)
-				sg_unmark_end(&sgl[n - 1]);
+				sg = vhost_scsi_sg_next(sg);
+			sg_set_page(sg, pages[i], seg, off);
 			n++;
 			got -= seg;
 			off = 0;
 		}
 	}
-	return n;
+	return 0;
 
 err_fault:
-	vhost_scsi_put_sgl(sgl, n, false);
+	vhost_scsi_put_pages(sgt, n, false);
 	return -EFAULT;
-err_nospc:
-	vhost_scsi_put_sgl(sgl, n, false);
-	return -ENOSPC;
 }
 
-/* Keep the response iovecs: vq->iov is reused by the next request. */
-static void vhost_scsi_save_resp_iov(struct vhost_scsi_cmd *cmd,
-				     const struct iovec *iov)
+/*
+ * The pages @len bytes at @it span, each an entry of its own (as
+ * vhost_scsi_pin_iter() makes them), or more than @max.  Worked out in
+ * place when one iovec holds them all, as for a small I/O from a Linux
+ * guest.
+ */
+static unsigned int vhost_scsi_npages(const struct iov_iter *it, size_t len,
+				      unsigned int max)
+{
+	struct iov_iter span;
+
+	if (likely(iter_is_iovec(it) &&
+		   it->iov->iov_len - it->iov_offset >= len)) {
+		size_t off = offset_in_page(it->iov->iov_base + it->iov_offset);
+
+		return min_t(size_t, DIV_ROUND_UP(off + len, PAGE_SIZE),
+			     max + 1);
+	}
+	span = *it;
+	iov_iter_truncate(&span, len);
+	return iov_iter_npages(&span, max + 1);
+}
+
+/*
+ * Pin @len bytes at @it into @sgt, at most @max entries, the first
+ * @ninline of them at @first.
+ * Return: 0, or -errno (-ENOSPC over @max, -ENOMEM, -EFAULT) with nothing
+ * left pinned or allocated.
+ */
+static int vhost_scsi_map_iter(struct iov_iter *it, size_t len,
+			       struct sg_table *sgt, struct scatterlist *first,
+			       unsigned int ninline, unsigned int max)
+{
+	unsigned int nents;
+	int ret;
+
+	if (!len)
+		return 0;
+	nents = vhost_scsi_npages(it, len, max);
+	if (nents > max)
+		return -ENOSPC;
+	ret = vhost_scsi_sgt_alloc(sgt, nents, first, ninline);
+	if (ret)
+		return ret;
+	ret = vhost_scsi_pin_iter(it, len, sgt);
+	if (ret)
+		vhost_scsi_sgt_free(sgt, ninline);
+	return ret;
+}
+
+static unsigned int vhost_scsi_prot_ninline(const struct vhost_scsi_cmd *cmd)
+{
+	return cmd->prot_inline ? VHOST_SCSI_INLINE_PROT_SGL : 0;
+}
+
+/*
+ * Unpin and free what vhost_scsi_map_data() and vhost_scsi_save_resp_iov()
+ * gave @cmd; in the worker, before the command goes back to the pool.
+ */
+static void vhost_scsi_unmap(struct vhost_scsi_cmd *cmd)
+{
+	if (cmd->data.sgl) {
+		vhost_scsi_put_pages(&cmd->data, cmd->data.nents, cmd->data_in);
+		vhost_scsi_sgt_free(&cmd->data, VHOST_SCSI_INLINE_SGL);
+	}
+	if (unlikely(cmd->prot.sgl)) {
+		vhost_scsi_put_pages(&cmd->prot, cmd->prot.nents,
+				     cmd->data_in);
+		vhost_scsi_sgt_free(&cmd->prot, vhost_scsi_prot_ninline(cmd));
+	}
+	if (unlikely(cmd->resp_iov != &cmd->resp_iov_one)) {
+		kfree(cmd->resp_iov);
+		cmd->resp_iov = &cmd->resp_iov_one;
+	}
+}
+
+/*
+ * Keep the response iovecs: vq->iov is reused by the next request.  One
+ * is held inline (@cmd->resp_iov points there while the command is free);
+ * a response split over several gets an array.
+ * Return: 0 or -ENOMEM.
+ */
+static int vhost_scsi_save_resp_iov(struct vhost_scsi_cmd *cmd,
+				    const struct iovec *iov)
 {
 	size_t left = VHOST_SCSI_CMD_RESP_SIZE;
 	unsigned int n = 0;
 
-	while (left) {
-		cmd->resp_iov[n].iov_base = iov[n].iov_base;
-		cmd->resp_iov[n].iov_len = min(iov[n].iov_len, left);
-		left -= cmd->resp_iov[n].iov_len;
-		n++;
+	while (left > iov[n].iov_len)
+		left -= iov[n++].iov_len;
+	cmd->resp_iovs = n + 1;
+	if (n) {
+		cmd->resp_iov = vhost_scsi_alloc_guest(n + 1, sizeof(*iov));
+		if (!cmd->resp_iov) {
+			cmd->resp_iov = &cmd->resp_iov_one;
+			return -ENOMEM;
+		}
+		memcpy(cmd->resp_iov, iov, n * sizeof(*iov));
 	}
-	cmd->resp_iovs = n;
+	cmd->resp_iov[n].iov_base = iov[n].iov_base;
+	cmd->resp_iov[n].iov_len = left;
+	return 0;
 }
 
 /*
@@ -368,6 +555,7 @@ static void vhost_scsi_save_resp_iov(struct vhost_scsi_cmd *cmd,
  * exactly when the iterator is ITER_DEST, so data-out is pinned through an
  * ITER_DEST iterator over the same readable iovecs.  Only data-in pages
  * are dirtied at completion.
+ * Return: 0, or -errno with nothing of @cmd's tables pinned or allocated.
  */
 static int vhost_scsi_map_data(struct vhost_scsi_cmd *cmd,
 			       struct vhost_scsi_req *req)
@@ -375,11 +563,9 @@ static int vhost_scsi_map_data(struct vhost_scsi_cmd *cmd,
 	struct iov_iter out, *it = &req->in;
 	size_t len = req->data_in;
 	u32 pi = req->hdr.pi_bytesin;
-	int n;
+	int ret;
 
 	cmd->data_in = req->dir == VHOST_SCSI_DIR_IN;
-	cmd->sgl_count = 0;
-	cmd->prot_count = 0;
 	if (cmd->data_in) {
 		iov_iter_advance(it, VHOST_SCSI_CMD_RESP_SIZE);
 	} else if (req->dir == VHOST_SCSI_DIR_OUT) {
@@ -393,22 +579,19 @@ static int vhost_scsi_map_data(struct vhost_scsi_cmd *cmd,
 		return 0;
 	}
 	if (pi) {
-		n = vhost_scsi_map_iter(it, pi, cmd->prot_sgl,
-					VHOST_SCSI_PROT_SGL, cmd->data_in);
-		if (n < 0)
-			return n;
-		cmd->prot_count = n;
-		len -= pi;
+		ret = vhost_scsi_map_iter(it, pi, &cmd->prot, cmd->prot_inline,
+					  vhost_scsi_prot_ninline(cmd),
+					  VHOST_SCSI_PROT_SGL);
+		if (ret)
+			return ret;
 	}
-	n = vhost_scsi_map_iter(it, len, cmd->sgl, VHOST_SCSI_DATA_SGL,
-				cmd->data_in);
-	if (n < 0) {
-		vhost_scsi_put_sgl(cmd->prot_sgl, cmd->prot_count, false);
-		cmd->prot_count = 0;
-		return n;
+	ret = vhost_scsi_map_iter(it, len - pi, &cmd->data, cmd->sgl_inline,
+				  VHOST_SCSI_INLINE_SGL, VHOST_SCSI_DATA_SGL);
+	if (ret) {
+		vhost_scsi_put_pages(&cmd->prot, cmd->prot.nents, false);
+		vhost_scsi_sgt_free(&cmd->prot, vhost_scsi_prot_ninline(cmd));
 	}
-	cmd->sgl_count = n;
-	return 0;
+	return ret;
 }
 
 /* ---- submit ---- */
@@ -443,13 +626,13 @@ static bool vhost_scsi_copying_backstore(const struct se_device *dev)
 	return !strcmp(name, "rd_mcp") || !strcmp(name, "fileio");
 }
 
-static bool vhost_scsi_sgl_aligned(const struct scatterlist *sgl,
-				   unsigned int n, u32 align)
+static bool vhost_scsi_sgl_aligned(const struct sg_table *sgt, u32 align)
 {
+	struct scatterlist *sg;
 	unsigned int i;
 
-	for (i = 0; i < n; i++)
-		if (sgl[i].offset % align || sgl[i].length % align)
+	for_each_sg(sgt->sgl, sg, sgt->nents, i)
+		if (sg->offset % align || sg->length % align)
 			return false;
 	return true;
 }
@@ -481,9 +664,9 @@ static bool vhost_scsi_layout_ok(const struct vhost_scsi_cmd *cmd,
 		return false;	/* cannot happen after a LUN lookup */
 	if (vhost_scsi_copying_backstore(dev))
 		return true;
-	if (!vhost_scsi_sgl_aligned(cmd->prot_sgl, cmd->prot_count, 8))
+	if (!vhost_scsi_sgl_aligned(&cmd->prot, 8))
 		return false;
-	return !blocks || vhost_scsi_sgl_aligned(cmd->sgl, cmd->sgl_count,
+	return !blocks || vhost_scsi_sgl_aligned(&cmd->data,
 						 dev->dev_attrib.block_size);
 }
 
@@ -516,9 +699,9 @@ static void vhost_scsi_submit(struct vhost_scsi_cmd *cmd,
 		vhost_scsi_queue_done(cmd);
 		return;
 	}
-	if (target_submit_prep(se_cmd, req->hdr.cdb, cmd->sgl, cmd->sgl_count,
-			       NULL, 0, cmd->prot_sgl, cmd->prot_count,
-			       GFP_KERNEL))
+	if (target_submit_prep(se_cmd, req->hdr.cdb, cmd->data.sgl,
+			       cmd->data.nents, NULL, 0, cmd->prot.sgl,
+			       cmd->prot.nents, GFP_KERNEL))
 		return;	/* already answered with CHECK CONDITION */
 	if (!vhost_scsi_layout_ok(cmd, req)) {
 		/* Answered CHECK CONDITION; no backstore saw the segments. */
@@ -530,6 +713,34 @@ static void vhost_scsi_submit(struct vhost_scsi_cmd *cmd,
 		target_submit(se_cmd);
 	else
 		target_queue_submission(se_cmd);
+}
+
+/*
+ * Give @cmd the request's response iovecs and data.  A failed allocation
+ * is answered BUSY rather than the pool's TASK SET FULL: the task set is
+ * not full, and a Linux initiator lowers the queue depth on TASK SET FULL
+ * while it retries BUSY as it is.  Other mapping failures (an address that
+ * cannot be pinned, more entries than the limits) are S_FAILURE.
+ */
+static enum vhost_scsi_outcome
+vhost_scsi_prepare_cmd(struct vhost_scsi_vq *svq, struct vhost_scsi_cmd *cmd,
+		       struct vhost_scsi_req *req)
+{
+	int ret = vhost_scsi_save_resp_iov(cmd, req->in_iov);
+
+	if (!ret)
+		ret = vhost_scsi_map_data(cmd, req);
+	if (!ret)
+		return VHOST_SCSI_SUBMITTED;
+	vhost_scsi_unmap(cmd);
+	vhost_scsi_cmd_put(cmd);
+	if (ret == -ENOMEM) {
+		vhost_scsi_count(nomem);
+		return vhost_scsi_answer(svq, req, VIRTIO_SCSI_S_OK,
+					 SAM_STAT_BUSY, NULL, 0);
+	}
+	vhost_scsi_count(map_failed);
+	return vhost_scsi_answer(svq, req, VIRTIO_SCSI_S_FAILURE, 0, NULL, 0);
 }
 
 static enum vhost_scsi_outcome
@@ -558,13 +769,9 @@ vhost_scsi_handle_one(struct vhost_scsi_vq *svq,
 	cmd->tpg = req.tpg;
 	cmd->response = VIRTIO_SCSI_S_OK;
 	cmd->abort_response = VIRTIO_SCSI_S_ABORTED;
-	vhost_scsi_save_resp_iov(cmd, req.in_iov);
-	if (vhost_scsi_map_data(cmd, &req)) {
-		vhost_scsi_count(map_failed);
-		vhost_scsi_cmd_put(cmd);
-		return vhost_scsi_answer(svq, &req, VIRTIO_SCSI_S_FAILURE, 0,
-					 NULL, 0);
-	}
+	ret = vhost_scsi_prepare_cmd(svq, cmd, &req);
+	if (ret != VHOST_SCSI_SUBMITTED)
+		return ret;
 	vhost_scsi_submit(cmd, &req);
 	return VHOST_SCSI_SUBMITTED;
 }
@@ -692,9 +899,7 @@ void vhost_scsi_complete_work(struct vhost_work *work)
 			vhost_add_used_n(vq, vq->heads, n);
 			n = 0;
 		}
-		vhost_scsi_put_sgl(cmd->sgl, cmd->sgl_count, cmd->data_in);
-		vhost_scsi_put_sgl(cmd->prot_sgl, cmd->prot_count,
-				   cmd->data_in);
+		vhost_scsi_unmap(cmd);
 		vhost_scsi_cmd_put(cmd);
 	}
 	if (n)

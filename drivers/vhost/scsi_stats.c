@@ -24,7 +24,7 @@ static const struct {
 } vhost_scsi_stat_fields[] = {
 	STAT(cmds), STAT(bad_target), STAT(bad_header), STAT(bad_desc),
 	STAT(bad_cdb), STAT(bad_direction), STAT(map_failed), STAT(busy),
-	STAT(tmfs), STAT(ans), STAT(events), STAT(events_missed),
+	STAT(nomem), STAT(tmfs), STAT(ans), STAT(events), STAT(events_missed),
 };
 
 static int vhost_scsi_stats_show(struct seq_file *m, void *unused)

@@ -148,6 +148,75 @@ static int rw_8m_merged_layout(struct tctx *t)
 	return rw_split(t, 20480, 79, 8 << 20, &sp);
 }
 
+/*
+ * Page counts on either side of the scatterlist a command holds inline (32
+ * entries) and of the first chained chunk after it (31 + 128), each
+ * written and read back unchanged; then 32 pages cut 512 bytes in, which
+ * take 33 entries.
+ */
+static int rw_inline_sgl_edges(struct tctx *t)
+{
+	static const uint32_t pages[] = { 1, 31, 32, 33, 159, 160 };
+	struct vscsi_opts opts = { .mem_size = 64 << 20 };
+	struct vscsi_split sp = { .mode = VSCSI_SPLIT_CUTS,
+				  .n_out_cuts = 1, .n_in_cuts = 1 };
+	unsigned int i;
+	int ret = fix_attach(t, &opts);
+
+	for (i = 0; !ret && i < sizeof(pages) / sizeof(pages[0]); i++) {
+		ret = rw_split(t, pages[i] * 4096, NULL);
+		if (ret)
+			tnote(t, "failed with %u pages", pages[i]);
+	}
+	if (ret)
+		return ret;
+	sp.out_cuts[0] = VSCSI_REQ_FIXED_SIZE + VSCSI_CDB_SIZE + 512;
+	sp.in_cuts[0] = VSCSI_RESP_SIZE + 512;
+	ret = rw_split(t, 32 * 4096, &sp);
+	if (ret)
+		tnote(t, "failed with 32 pages cut at 512 bytes");
+	return ret;
+}
+
+/*
+ * One page more than a command may map (VHOST_SCSI_DATA_SGL, 2,112
+ * entries) is answered S_FAILURE without reaching the target core, and the
+ * queue goes on.
+ */
+static int rw_over_max_pages_failure(struct tctx *t)
+{
+	const uint32_t bytes = (2048 + 64 + 1) * 4096;
+	struct vscsi_opts opts = { .mem_size = 64 << 20 };
+	uint8_t *in = malloc(bytes), cdb[16];
+	struct vscsi_result res;
+	struct vscsi_cmd cmd;
+	int ret = fix_attach(t, &opts);
+
+	if (!ret && !in)
+		ret = tfail(t, "expected %u bytes of test memory", bytes);
+	if (ret)
+		goto out;
+	cmd_init(t, &cmd, lun0(t));
+	cmd.cdb = cdb;
+	cmd.cdb_len = scsi_cdb_read16(cdb, 0, bytes / 512);
+	cmd.data_in = in;
+	cmd.data_in_len = bytes;
+	ret = vscsi_cmd_run(t->dev, &cmd, &res);
+	if (ret)
+		ret = tfail(t, "expected the request answered, got %s",
+			    err_name(ret));
+	else if (res.response != VIRTIO_SCSI_S_FAILURE)
+		ret = tfail(t, "expected response FAILURE(%u), got %s(%u) status 0x%02x",
+			    VIRTIO_SCSI_S_FAILURE,
+			    vscsi_response_name(res.response), res.response,
+			    res.status);
+	else
+		ret = run_tur(t, vscsi_req_vq(t->dev, 0), "TUR afterwards");
+out:
+	free(in);
+	return ret;
+}
+
 /* Ack VIRTIO_SCSI_F_T10_PI: requests then carry virtio_scsi_cmd_req_pi. */
 int attach_pi(struct tctx *t)
 {
@@ -172,6 +241,105 @@ static int t10_pi_header_rw(struct tctx *t)
 	int ret = attach_pi(t);
 
 	return ret ? ret : rw_split(t, 40960, 80, 64 << 10, NULL);
+}
+
+/* WRITE(16) or READ(16) of @data bytes at LBA 4096, led by @pi PI bytes. */
+static int run_pi(struct tctx *t, bool write, uint8_t *buf, uint32_t data,
+		  uint32_t pi)
+{
+	struct vscsi_result res;
+	struct vscsi_cmd cmd;
+	uint8_t cdb[16];
+	int ret;
+
+	cmd_init(t, &cmd, lun0(t));
+	cmd.cdb = cdb;
+	if (write) {
+		cmd.cdb_len = scsi_cdb_write16(cdb, 4096, data / 512);
+		cmd.data_out = buf;
+		cmd.data_out_len = pi + data;
+		cmd.pi_bytesout = pi;
+	} else {
+		cmd.cdb_len = scsi_cdb_read16(cdb, 4096, data / 512);
+		cmd.data_in = buf;
+		cmd.data_in_len = pi + data;
+		cmd.pi_bytesin = pi;
+	}
+	ret = vscsi_cmd_run(t->dev, &cmd, &res);
+	if (ret)
+		return tfail(t, "expected the request answered, got %s",
+			     err_name(ret));
+	return expect_good(t, write ? "WRITE(16) with PI" : "READ(16) with PI",
+			   &res);
+}
+
+/*
+ * Write @data bytes led by 8 protection bytes per block, read them back
+ * the same way, and compare the data.
+ */
+static int rw_pi(struct tctx *t, uint32_t data)
+{
+	const uint32_t pi = data / 512 * 8;
+	uint8_t *out = calloc(1, pi + data), *in = malloc(pi + data);
+	int ret;
+
+	if (!out || !in) {
+		ret = tfail(t, "expected %u bytes of test memory", pi + data);
+	} else {
+		fill_pattern(out + pi, data, 4096, 13);
+		ret = run_pi(t, true, out, data, pi);
+	}
+	if (!ret)
+		ret = run_pi(t, false, in, data, pi);
+	if (!ret && memcmp(out + pi, in + pi, data))
+		ret = tfail(t, "expected the data read back unchanged, got different bytes");
+	if (ret)
+		tnote(t, "failed with %u data bytes and %u PI bytes", data, pi);
+	free(out);
+	free(in);
+	return ret;
+}
+
+/*
+ * Protection bytes in one page, in two (the inline entries a T10-PI pool
+ * has) and in four (chained), with data inline and chained.
+ */
+static int rw_pi_sizes(struct tctx *t)
+{
+	static const uint32_t data[] = { 4096, 128 << 10, 512 << 10,
+					 1 << 20 };
+	unsigned int i;
+	int ret = T_PASS;
+
+	for (i = 0; !ret && i < sizeof(data) / sizeof(data[0]); i++)
+		ret = rw_pi(t, data[i]);
+	return ret;
+}
+
+static int t10_pi_inline_and_chained(struct tctx *t)
+{
+	int ret = attach_pi(t);
+
+	return ret ? ret : rw_pi_sizes(t);
+}
+
+/*
+ * T10-PI acked only after SET_ENDPOINT: the pool was made without inline
+ * protection entries, so every protection buffer is chained.
+ */
+static int t10_pi_acked_after_endpoint(struct tctx *t)
+{
+	struct vscsi_opts opts = { .mem_size = 64 << 20 };
+	int ret = fix_attach(t, &opts);
+
+	if (ret)
+		return ret;
+	ret = vscsi_set_features(t->dev, VSCSI_DEFAULT_FEATURES |
+				 (1ULL << VIRTIO_SCSI_F_T10_PI));
+	if (ret)
+		return tfail(t, "expected SET_FEATURES with T10_PI to succeed, got %s",
+			     err_name(ret));
+	return rw_pi_sizes(t);
 }
 
 /* pi_bytesout larger than the data-out buffer: S_FAILURE, device fine. */
@@ -274,8 +442,12 @@ const struct tcase more_cases[] = {
 	{ "rw_max_segments_indirect", rw_max_segments_indirect },
 	{ "rw_sector_segments", rw_sector_segments },
 	{ "rw_8m_merged_layout", rw_8m_merged_layout },
+	{ "rw_inline_sgl_edges", rw_inline_sgl_edges },
+	{ "rw_over_max_pages_failure", rw_over_max_pages_failure },
 	{ "pool_exhausted_task_set_full", pool_exhausted_task_set_full },
 	{ "t10_pi_header_rw", t10_pi_header_rw },
+	{ "t10_pi_inline_and_chained", t10_pi_inline_and_chained },
+	{ "t10_pi_acked_after_endpoint", t10_pi_acked_after_endpoint },
 	{ "t10_pi_bytes_beyond_data_failure", t10_pi_bytes_beyond_data_failure },
 	{ NULL, NULL },
 };
