@@ -164,7 +164,7 @@ static int rw_inline_sgl_edges(struct tctx *t)
 	int ret = fix_attach(t, &opts);
 
 	for (i = 0; !ret && i < sizeof(pages) / sizeof(pages[0]); i++) {
-		ret = rw_split(t, pages[i] * 4096, NULL);
+		ret = rw_split(t, 98304, 81 + i, pages[i] * 4096, NULL);
 		if (ret)
 			tnote(t, "failed with %u pages", pages[i]);
 	}
@@ -172,7 +172,7 @@ static int rw_inline_sgl_edges(struct tctx *t)
 		return ret;
 	sp.out_cuts[0] = VSCSI_REQ_FIXED_SIZE + VSCSI_CDB_SIZE + 512;
 	sp.in_cuts[0] = VSCSI_RESP_SIZE + 512;
-	ret = rw_split(t, 32 * 4096, &sp);
+	ret = rw_split(t, 98304, 90, 32 * 4096, &sp);
 	if (ret)
 		tnote(t, "failed with 32 pages cut at 512 bytes");
 	return ret;
