@@ -643,17 +643,29 @@ static int tmf_bad_target(struct tctx *t)
 	return ret ? ret : still_serving(t, "a TMF to a missing target");
 }
 
+/*
+ * A TMF naming a LUN the TPG does not map is answered INCORRECT_LUN,
+ * whatever its type (t->arg): the types the module answers from its own
+ * pools (the task-set and query ones) must check the LUN too, not only
+ * those the target core would refuse anyway.
+ */
 static int tmf_incorrect_lun(struct tctx *t)
 {
+	const uint32_t *subtype = t->arg;
 	int ret = fix_attach(t, NULL);
 
 	if (!ret)
-		ret = expect_tmf(t, VIRTIO_SCSI_T_TMF_LOGICAL_UNIT_RESET,
-				 t->cfg->target, t->cfg->missing_lun, 0,
+		ret = expect_tmf(t, *subtype, t->cfg->target,
+				 t->cfg->missing_lun, 0,
 				 VIRTIO_SCSI_S_INCORRECT_LUN,
 				 "to a LUN that is not mapped");
 	return ret ? ret : still_serving(t, "a TMF to a missing LUN");
 }
+
+static const uint32_t tmf_lun_reset = VIRTIO_SCSI_T_TMF_LOGICAL_UNIT_RESET;
+static const uint32_t tmf_abort_task_set = VIRTIO_SCSI_T_TMF_ABORT_TASK_SET;
+static const uint32_t tmf_clear_task_set = VIRTIO_SCSI_T_TMF_CLEAR_TASK_SET;
+static const uint32_t tmf_query_task_set = VIRTIO_SCSI_T_TMF_QUERY_TASK_SET;
 
 static int tmf_unknown_subtype(struct tctx *t)
 {
@@ -1023,7 +1035,15 @@ const struct tcase tmf_cases[] = {
 	{ "tmf_query_task_completed_tag", tmf_completed_tag,
 	  &tmf_query_task },
 	{ "tmf_bad_target", tmf_bad_target },
-	{ "tmf_incorrect_lun", tmf_incorrect_lun },
+	{ "tmf_incorrect_lun", tmf_incorrect_lun, &tmf_lun_reset },
+	{ "tmf_incorrect_lun_abort_task", tmf_incorrect_lun, &tmf_abort_task },
+	{ "tmf_incorrect_lun_abort_task_set", tmf_incorrect_lun,
+	  &tmf_abort_task_set },
+	{ "tmf_incorrect_lun_clear_task_set", tmf_incorrect_lun,
+	  &tmf_clear_task_set },
+	{ "tmf_incorrect_lun_query_task", tmf_incorrect_lun, &tmf_query_task },
+	{ "tmf_incorrect_lun_query_task_set", tmf_incorrect_lun,
+	  &tmf_query_task_set },
 	{ "tmf_unknown_subtype_rejected", tmf_unknown_subtype },
 	{ "ctl_unknown_type_failure", ctl_unknown_type },
 	{ "tmf_truncated_failure", tmf_truncated },
