@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
+#include <linux/vhost.h>
 
 #include "vscsi-test.h"
 
@@ -23,6 +25,8 @@
 #define EVT_QUIET_MS		300	/* "no further event" is waited for */
 #define MISSED_WAIT_MS		2000	/* for dropped events to be noticed */
 #define STORM_CYCLES		200
+/* The module keeps this many undelivered events (VHOST_SCSI_MAX_EVENTS). */
+#define EVT_QUEUE_LIMIT		128
 /* 200 cycles grew Slab by at most 270 kB on a correct module. */
 #define STORM_SLAB_BOUND_KB	1024
 /* The module's event queue limit (VHOST_SCSI_MAX_EVENTS, scsi_evt.c). */
@@ -440,6 +444,49 @@ static int event_storm_bounded(struct tctx *t)
 	return ret ? ret : storm_leftovers(t);
 }
 
+/*
+ * With the event queue never set up, nothing drains what LUN changes
+ * queue: the module keeps EVT_QUEUE_LIMIT events and counts each one after
+ * that as missed, so a storm the guest never reads costs bounded memory.
+ * The ring is taken away before SET_ENDPOINT (all-zero addresses), so the
+ * queue gets no backend and the events can only pile up.
+ */
+static int event_queue_limit_exact(struct tctx *t)
+{
+	struct vhost_vring_addr addr = { .index = VSCSI_VQ_EVT };
+	long long before, after, want = 2 * STORM_CYCLES - EVT_QUEUE_LIMIT;
+	unsigned int i;
+	int ret = fix_need_hotplug(t);
+
+	if (!ret)
+		ret = fix_need_wwpn(t);
+	if (!ret)
+		ret = fix_device(t, NULL);
+	if (ret)
+		return ret;
+	if (ioctl(t->dev->fd, VHOST_SET_VRING_ADDR, &addr))
+		return tfail(t, "expected the event ring taken away, got %s",
+			     err_name(-errno));
+	ret = vscsi_set_endpoint(t->dev, t->cfg->wwpn);
+	if (ret)
+		return tfail(t, "expected SET_ENDPOINT to return 0, got %s",
+			     err_name(ret));
+	before = vhost_stat("events_missed");
+	if (before < 0)
+		return tfail(t, "expected events_missed in %s, got none",
+			     VHOST_STATS);
+	for (i = 0; !ret && i < STORM_CYCLES; i++)
+		ret = churn(t, 0, 1);
+	if (ret)
+		return ret;
+	after = vhost_stat("events_missed");
+	if (after - before != want)
+		return tfail(t, "expected %lld of %d events counted missed (all "
+			     "after the first %d queued), got %lld", want,
+			     2 * STORM_CYCLES, EVT_QUEUE_LIMIT, after - before);
+	return T_PASS;
+}
+
 /* ------------------------------------------------------------------ */
 /* Closing the device with events still coming                         */
 
@@ -530,6 +577,7 @@ const struct tcase evt_cases[] = {
 	{ "events_missed_notice_on_post", events_missed_notice_on_post },
 	{ "event_small_buffer_untouched", event_small_buffer_untouched },
 	{ "event_storm_bounded", event_storm_bounded },
+	{ "event_queue_limit_exact", event_queue_limit_exact },
 	{ "teardown_close_with_events_queued",
 	  teardown_close_with_events_queued },
 	{ NULL, NULL },

@@ -34,7 +34,6 @@
 #define BUSY_DEPTH		(BUSY_QUEUE_SIZE / 2)
 #define BUSY_WARMUP_MS		500
 #define TMF_BOUND_MS		2000	/* a TMF on a busy device answers by */
-#define VHOST_STATS		"/sys/kernel/debug/vhost_scsi/stats"
 
 static const char *tmf_name(uint32_t subtype)
 {
@@ -143,22 +142,6 @@ static const struct tmf_idle idle_query_task = {
 	VIRTIO_SCSI_T_TMF_QUERY_TASK, FUNCTION_COMPLETE };
 static const struct tmf_idle idle_query_task_set = {
 	VIRTIO_SCSI_T_TMF_QUERY_TASK_SET, FUNCTION_COMPLETE };
-
-/* One counter of the module's debugfs stats file, or -1. */
-static long long vhost_stat(const char *name)
-{
-	FILE *f = fopen(VHOST_STATS, "r");
-	char key[64];
-	long long val = -1, v;
-
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %lld", key, &v) == 2)
-		if (!strcmp(key, name))
-			val = v;
-	fclose(f);
-	return val;
-}
 
 /* LIO's LUN reset count for LUN 0's device (rd0), or -1. */
 static long long lio_resets(const struct tctx *t)

@@ -162,6 +162,22 @@ static void config_load(struct tconfig *cfg)
 	cfg->wp_target = env_ul("VSCSI_WP_TARGET", 0);
 }
 
+/* One counter of the module's debugfs stats file, or -1. */
+long long vhost_stat(const char *name)
+{
+	FILE *f = fopen(VHOST_STATS, "r");
+	char key[64];
+	long long val = -1, v;
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %lld", key, &v) == 2)
+		if (!strcmp(key, name))
+			val = v;
+	fclose(f);
+	return val;
+}
+
 /* ------------------------------------------------------------------ */
 /* Fixtures                                                            */
 

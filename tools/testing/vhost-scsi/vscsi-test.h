@@ -127,6 +127,9 @@ int slow_set_submit(struct tctx *t, struct vscsi_vq *vq, struct slow_set *s,
  * @ret, or a FAIL for the first that did not return if @ret is T_PASS.
  */
 int slow_wait_all(struct tctx *t, struct slow_set *s, int ret);
+#define VHOST_STATS	"/sys/kernel/debug/vhost_scsi/stats"
+/* One counter of the module's debugfs stats file (VHOST_STATS), or -1. */
+long long vhost_stat(const char *name);
 /* Slab in /proc/meminfo, kB, or -1 (cases-evt.c). */
 long slab_kb(void);
 
