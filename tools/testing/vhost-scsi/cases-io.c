@@ -39,6 +39,42 @@ static int tur_ok(struct tctx *t)
 	return ret ? ret : run_tur(t, vscsi_req_vq(t->dev, 0), "TEST UNIT READY");
 }
 
+/*
+ * used.len is what the device wrote: the response, plus the data-in a
+ * READ returned.  A driver may ignore bytes past it (virtio 1.x, 2.7.8),
+ * so a device that reports less loses the guest its data.
+ */
+static int used_len_counts_bytes_written(struct tctx *t)
+{
+	static uint8_t buf[4096];
+	struct vscsi_result res;
+	struct vscsi_cmd cmd;
+	uint8_t cdb[10];
+	int ret = fix_attach(t, NULL);
+
+	if (!ret)
+		ret = tur_on(t, vscsi_req_vq(t->dev, 0), lun0(t), &res, NULL);
+	if (!ret && res.used_len != res.want_used_len)
+		return tfail(t, "expected TUR used.len %u, got %u",
+			     res.want_used_len, res.used_len);
+	if (ret)
+		return tfail(t, "expected TUR to complete, got %s",
+			     err_name(ret));
+	cmd_init(t, &cmd, lun0(t));
+	cmd.cdb = cdb;
+	cmd.cdb_len = scsi_cdb_read10(cdb, 0, sizeof(buf) / 512);
+	cmd.data_in = buf;
+	cmd.data_in_len = sizeof(buf);
+	ret = vscsi_cmd_run(t->dev, &cmd, &res);
+	if (ret)
+		return tfail(t, "expected READ(10) to complete, got %s",
+			     err_name(ret));
+	if (res.used_len != res.want_used_len)
+		return tfail(t, "expected READ(10) used.len %u (response + "
+			     "4096), got %u", res.want_used_len, res.used_len);
+	return expect_good(t, "READ(10)", &res);
+}
+
 static int inquiry_std_lio_org(struct tctx *t)
 {
 	uint8_t cdb[6], buf[96];
@@ -526,6 +562,7 @@ static int lun_not_present(struct tctx *t)
 
 const struct tcase io_cases[] = {
 	{ "tur_ok", tur_ok },
+	{ "used_len_counts_bytes_written", used_len_counts_bytes_written },
 	{ "inquiry_std_lio_org", inquiry_std_lio_org },
 	{ "inquiry_vpd80", inquiry_vpd80 },
 	{ "inquiry_vpd83", inquiry_vpd83 },

@@ -33,6 +33,8 @@ struct tconfig {
 	unsigned int hotplug_lun;	/* VSCSI_HOTPLUG_LUN: first free LUN */
 	unsigned int wp_target;		/* VSCSI_WP_TARGET: a TPG whose LUN 0
 					 * is mapped write-protected; 0: none */
+	bool lax_used_len;		/* VHOST_SCSI_MODULE=stock: only
+					 * used_len_* check used.len */
 };
 
 struct tctx {
