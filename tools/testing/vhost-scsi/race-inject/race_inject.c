@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * race_inject - test-only: hold three race windows of vhost_scsi open so
+ * race_inject - test-only: hold four race windows of vhost_scsi open so
  * the race cases (tools/testing/vhost-scsi/cases-race.c) hit them every
  * time, and count whether the other side got in meanwhile.  Each window is
  * armed by writing a time in milliseconds to its parameter, which also
@@ -18,6 +18,12 @@
  *		held call is then skipped, so a module with that bug fails
  *		the case instead of touching freed memory.  handoff_holding
  *		is Y during the hold.  Needs two CPUs.
+ * tmf_handoff_ms	the same for the TMF handoff (vhost_scsi_tmf_release:
+ *		llist_add, then vhost_work_queue of the TMF work), with
+ *		tmf_fn in place of complete_fn: the second TMF handed back
+ *		after arming is held, the TMF work's runs put off until
+ *		then.  tmf_handoff_overlaps, tmf_handoff_delays and
+ *		tmf_handoff_holding as above.
  * evt_ms	the event queue's discard of unusable buffers: every buffer
  *		the event path gives back unwritten (vhost_add_used with
  *		length 0, called from a vhost_scsi_evt* function) takes this
@@ -87,7 +93,7 @@ struct race_window {
 	unsigned long key;
 };
 
-static struct race_window handoff, evt, release;
+static struct race_window handoff, tmf_handoff, evt, release;
 
 /*
  * The worker's completion function, whose runs are put off and whose
@@ -97,6 +103,11 @@ static struct race_window handoff, evt, release;
 static char *complete_fn = "vhost_scsi_complete_work";
 module_param(complete_fn, charp, 0444);
 MODULE_PARM_DESC(complete_fn, "the worker's completion function (load time)");
+
+/* The same for TMFs; Debian's module names it vhost_scsi_tmf_resp_work. */
+static char *tmf_fn = "vhost_scsi_tmf_work";
+module_param(tmf_fn, charp, 0444);
+MODULE_PARM_DESC(tmf_fn, "the worker's TMF function (load time)");
 
 static bool spare = true;
 module_param(spare, bool, 0644);
@@ -151,53 +162,70 @@ static bool race_sym_is(unsigned long addr, const char *prefix, bool whole)
 	return !whole || name[len] == ' ' || name[len] == '\0';
 }
 
-/* ---- (a) the completion handoff ---- */
+/* ---- (a) the completion and TMF handoffs ---- */
+
+/* The armed handoff window whose worker function is @fn, if any. */
+static struct race_window *race_handoff_of(unsigned long fn)
+{
+	if (READ_ONCE(handoff.ms) && race_sym_is(fn, complete_fn, true))
+		return &handoff;
+	if (READ_ONCE(tmf_handoff.ms) && race_sym_is(fn, tmf_fn, true))
+		return &tmf_handoff;
+	return NULL;
+}
 
 /* vhost_work_queue(dev, work): hold the second handoff after arming. */
 static int race_work_queue_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	struct vhost_work *work = (void *)regs_get_kernel_argument(regs, 1);
 	unsigned long dev = regs_get_kernel_argument(regs, 0);
-	unsigned int ms = READ_ONCE(handoff.ms);
+	struct race_window *w = race_handoff_of((unsigned long)work->fn);
+	unsigned int ms = w ? READ_ONCE(w->ms) : 0;
 
-	if (!ms || !race_sym_is((unsigned long)work->fn, complete_fn, true))
+	if (!ms)
 		return 0;
 	/* The first names the device the put-off runs are queued on. */
-	WRITE_ONCE(handoff.key, dev);
-	if (atomic_inc_return(&handoff.hits) != 2)
+	WRITE_ONCE(w->key, dev);
+	if (atomic_inc_return(&w->hits) != 2)
 		return 0;
 	/* @key before @active: race_overlap() acquires @active. */
-	smp_store_release(&handoff.active, true);
+	smp_store_release(&w->active, true);
 	race_spin(ms);
 	/* The hold's end after everything in it, for race_overlap(). */
-	smp_store_release(&handoff.active, false);
-	atomic_inc(&handoff.delays);
+	smp_store_release(&w->active, false);
+	atomic_inc(&w->delays);
 	/* The device was freed meanwhile: do not touch it. */
-	if (atomic_read(&handoff.overlaps) && READ_ONCE(spare))
+	if (atomic_read(&w->overlaps) && READ_ONCE(spare))
 		return race_skip_call(regs);
 	return 0;
 }
 
 /*
- * The worker's completion run, vhost_scsi_complete_work(work): between the
- * first handoff and the hold of the second, put it off.
+ * A run of the worker function a handoff window counts (complete_fn or
+ * tmf_fn, probed at @p), fn(work): between the first handoff and the hold
+ * of the second, put it off.
  */
-static int race_complete_work_pre(struct kprobe *p, struct pt_regs *regs)
+static int race_put_off_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	struct vhost_work *work = (void *)regs_get_kernel_argument(regs, 0);
+	struct race_window *w = p->symbol_name == tmf_fn ? &tmf_handoff :
+							   &handoff;
 
-	if (!READ_ONCE(handoff.ms) || atomic_read(&handoff.hits) != 1 ||
-	    time_after(jiffies, READ_ONCE(handoff.armed_at) +
+	if (!READ_ONCE(w->ms) || atomic_read(&w->hits) != 1 ||
+	    time_after(jiffies, READ_ONCE(w->armed_at) +
 				msecs_to_jiffies(RACE_LIMIT_MS)))
 		return 0;
 	/* Nested: this call of vhost_work_queue() is not probed again. */
-	vhost_work_queue((struct vhost_dev *)READ_ONCE(handoff.key), work);
+	vhost_work_queue((struct vhost_dev *)READ_ONCE(w->key), work);
 	return race_skip_call(regs);
 }
 
 static int race_dev_cleanup_pre(struct kprobe *p, struct pt_regs *regs)
 {
-	race_overlap(&handoff, regs_get_kernel_argument(regs, 0));
+	unsigned long dev = regs_get_kernel_argument(regs, 0);
+
+	race_overlap(&handoff, dev);
+	race_overlap(&tmf_handoff, dev);
 	return 0;
 }
 
@@ -332,6 +360,14 @@ MODULE_PARM_DESC(handoff_ms, "hold the second command handoff this long");
 module_param_cb(handoff_delays, &race_count_ops, &handoff.delays, 0444);
 module_param_cb(handoff_overlaps, &race_count_ops, &handoff.overlaps, 0444);
 module_param_cb(handoff_holding, &param_ops_bool, &handoff.active, 0444);
+module_param_cb(tmf_handoff_ms, &race_ms_ops, &tmf_handoff, 0644);
+MODULE_PARM_DESC(tmf_handoff_ms, "hold the second TMF handoff this long");
+module_param_cb(tmf_handoff_delays, &race_count_ops, &tmf_handoff.delays,
+		0444);
+module_param_cb(tmf_handoff_overlaps, &race_count_ops, &tmf_handoff.overlaps,
+		0444);
+module_param_cb(tmf_handoff_holding, &param_ops_bool, &tmf_handoff.active,
+		0444);
 module_param_cb(evt_ms, &race_ms_ops, &evt, 0644);
 MODULE_PARM_DESC(evt_ms, "slow down each discarded event buffer this long");
 module_param_cb(evt_discards, &race_count_ops, &evt.delays, 0444);
@@ -346,7 +382,8 @@ module_param_cb(release_holding, &param_ops_bool, &release.active, 0444);
 static struct kprobe race_kprobes[] = {
 	{ .symbol_name = "vhost_work_queue",
 	  .pre_handler = race_work_queue_pre },
-	{ .pre_handler = race_complete_work_pre },	/* complete_fn */
+	{ .pre_handler = race_put_off_pre },	/* complete_fn */
+	{ .pre_handler = race_put_off_pre },	/* tmf_fn */
 	{ .symbol_name = "vhost_dev_cleanup",
 	  .pre_handler = race_dev_cleanup_pre },
 	{ .symbol_name = "vhost_add_used",
@@ -385,6 +422,7 @@ static int __init race_inject_init(void)
 	int i, ret, probed = 0;
 
 	race_kprobes[1].symbol_name = complete_fn;
+	race_kprobes[2].symbol_name = tmf_fn;
 	for (i = 0; i < ARRAY_SIZE(race_kprobes); i++) {
 		ret = register_kprobe(&race_kprobes[i]);
 		if (ret) {
