@@ -32,6 +32,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,13 +216,23 @@ static void *evt_flood_thread(void *arg)
 
 	for (i = 0; !f->ret && i < EVT_BUFS; i++)
 		f->ret = evt_flood_post(f->vq, f->gpa[i]);
+	/*
+	 * Re-post each buffer as soon as it is in the used ring, without
+	 * waiting for the call: a loop that signals only when it ends would
+	 * otherwise run dry and end by itself.
+	 */
 	while (!f->ret && !f->stop && now_ms() < deadline) {
-		head = vscsi_vq_wait_any(f->vq, 5);
-		if (head < 0)
+		if (!vscsi_vq_reap(f->vq)) {
+			sched_yield();
 			continue;
-		gpa = (uintptr_t)f->vq->slots[head].owner;
-		vscsi_vq_collect(f->vq, head, NULL);
-		f->ret = evt_flood_post(f->vq, gpa);
+		}
+		for (head = 0; !f->ret && head < (int)f->vq->num; head++) {
+			if (!f->vq->slots[head].done)
+				continue;
+			gpa = (uintptr_t)f->vq->slots[head].owner;
+			vscsi_vq_collect(f->vq, head, NULL);
+			f->ret = evt_flood_post(f->vq, gpa);
+		}
 	}
 	return NULL;
 }
