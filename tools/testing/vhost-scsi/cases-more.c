@@ -39,9 +39,12 @@ static int inout_rejected_without_feature(struct tctx *t)
 	return run_tur(t, vscsi_req_vq(t->dev, 0), "TUR after the rejection");
 }
 
-/* One WRITE(16) or READ(16) of @bytes at @lba through @sp. */
+/*
+ * One WRITE(16) or READ(16) of @bytes at @lba, led by @pi protection
+ * bytes, through @sp.
+ */
 static int rw16(struct tctx *t, bool write, uint64_t lba, void *buf,
-		uint32_t bytes, const struct vscsi_split *sp)
+		uint32_t bytes, uint32_t pi, const struct vscsi_split *sp)
 {
 	const char *what = write ? "WRITE(16)" : "READ(16)";
 	struct vscsi_result res;
@@ -54,11 +57,13 @@ static int rw16(struct tctx *t, bool write, uint64_t lba, void *buf,
 	if (write) {
 		cmd.cdb_len = scsi_cdb_write16(cdb, lba, bytes / 512);
 		cmd.data_out = buf;
-		cmd.data_out_len = bytes;
+		cmd.data_out_len = pi + bytes;
+		cmd.pi_bytesout = pi;
 	} else {
 		cmd.cdb_len = scsi_cdb_read16(cdb, lba, bytes / 512);
 		cmd.data_in = buf;
-		cmd.data_in_len = bytes;
+		cmd.data_in_len = pi + bytes;
+		cmd.pi_bytesin = pi;
 	}
 	cmd.split = sp;
 	ret = vscsi_cmd_run(t->dev, &cmd, &res);
@@ -88,14 +93,14 @@ static int rw_split(struct tctx *t, uint64_t lba, unsigned int seed,
 		goto out;
 	}
 	fill_pattern(out, bytes, lba, seed + 1000);
-	ret = rw16(t, true, lba, out, bytes, NULL);
+	ret = rw16(t, true, lba, out, bytes, 0, NULL);
 	if (ret)
 		goto out;
 	fill_pattern(out, bytes, lba, seed);
 	memset(in, 0, bytes);
-	ret = rw16(t, true, lba, out, bytes, sp);
+	ret = rw16(t, true, lba, out, bytes, 0, sp);
 	if (!ret)
-		ret = rw16(t, false, lba, in, bytes, sp);
+		ret = rw16(t, false, lba, in, bytes, 0, sp);
 	if (!ret && memcmp(out, in, bytes))
 		ret = tfail(t, "expected the data read back as written, got "
 			    "different bytes");
@@ -243,36 +248,6 @@ static int t10_pi_header_rw(struct tctx *t)
 	return ret ? ret : rw_split(t, 40960, 80, 64 << 10, NULL);
 }
 
-/* WRITE(16) or READ(16) of @data bytes at LBA 4096, led by @pi PI bytes. */
-static int run_pi(struct tctx *t, bool write, uint8_t *buf, uint32_t data,
-		  uint32_t pi)
-{
-	struct vscsi_result res;
-	struct vscsi_cmd cmd;
-	uint8_t cdb[16];
-	int ret;
-
-	cmd_init(t, &cmd, lun0(t));
-	cmd.cdb = cdb;
-	if (write) {
-		cmd.cdb_len = scsi_cdb_write16(cdb, 4096, data / 512);
-		cmd.data_out = buf;
-		cmd.data_out_len = pi + data;
-		cmd.pi_bytesout = pi;
-	} else {
-		cmd.cdb_len = scsi_cdb_read16(cdb, 4096, data / 512);
-		cmd.data_in = buf;
-		cmd.data_in_len = pi + data;
-		cmd.pi_bytesin = pi;
-	}
-	ret = vscsi_cmd_run(t->dev, &cmd, &res);
-	if (ret)
-		return tfail(t, "expected the request answered, got %s",
-			     err_name(ret));
-	return expect_good(t, write ? "WRITE(16) with PI" : "READ(16) with PI",
-			   &res);
-}
-
 /*
  * Write @data bytes led by 8 protection bytes per block, read them back
  * the same way, and compare the data.
@@ -287,10 +262,10 @@ static int rw_pi(struct tctx *t, uint32_t data)
 		ret = tfail(t, "expected %u bytes of test memory", pi + data);
 	} else {
 		fill_pattern(out + pi, data, 4096, 13);
-		ret = run_pi(t, true, out, data, pi);
+		ret = rw16(t, true, 4096, out, data, pi, NULL);
 	}
 	if (!ret)
-		ret = run_pi(t, false, in, data, pi);
+		ret = rw16(t, false, 4096, in, data, pi, NULL);
 	if (!ret && memcmp(out + pi, in + pi, data))
 		ret = tfail(t, "expected the data read back unchanged, got different bytes");
 	if (ret)
