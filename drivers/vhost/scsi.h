@@ -105,7 +105,7 @@ enum {
  * page-cache I/O a Linux guest issues by default (readahead is 128 KiB;
  * 4 KiB random I/O takes one entry).  A larger buffer gets further chunks
  * of one page of entries each, chained after these and allocated by the
- * worker for that command only (scsi_io.c, vhost_scsi_sgt_alloc).  1 KiB
+ * worker for that command only (scsi_map.c, vhost_scsi_sgt_alloc).  1 KiB
  * per command instead of the 69 KiB the limits above would take.
  */
 #define VHOST_SCSI_INLINE_SGL	32
@@ -313,7 +313,7 @@ struct vhost_scsi_tmf {
  *
  * What a command needs beyond the pool (chained scatterlist chunks, a
  * split response's iovecs) is allocated by the worker when it maps the
- * request, charged to the client's memory cgroup (scsi_io.c,
+ * request, charged to the client's memory cgroup (scsi_map.c,
  * vhost_scsi_alloc_guest), and freed by the worker, under the queue's
  * mutex, when the command is answered in complete_work or when mapping
  * fails; every command, aborted and failed ones and those CLEAR_ENDPOINT
@@ -425,6 +425,24 @@ static inline struct vhost_scsi_vq *to_svq(struct vhost_virtqueue *vq)
 	return container_of(vq, struct vhost_scsi_vq, vq);
 }
 
+/* One request being parsed; lives on the stack of the thread serving the queue. */
+struct vhost_scsi_req {
+	int head;
+	struct iov_iter out;	/* header, then data-out */
+	struct iov_iter in;	/* response, then data-in */
+	const struct iovec *out_iov;	/* the readable part, for data-out */
+	unsigned int out_iovs;
+	const struct iovec *in_iov;	/* the writable part, for the response */
+	unsigned int in_iovs;
+	size_t hdr_size;
+	size_t data_out;
+	size_t data_in;
+	enum vhost_scsi_dir dir;	/* from the CDB, see parse_req */
+	struct vhost_scsi_cmd_req hdr;
+	struct vhost_scsi_tpg *tpg;
+	struct se_session *se_sess;
+};
+
 /* scsi_fabric.c: target core callbacks */
 int vhost_scsi_check_stop_free(struct se_cmd *se_cmd);
 void vhost_scsi_release_cmd(struct se_cmd *se_cmd);
@@ -443,6 +461,10 @@ void vhost_scsi_pool_free(struct vhost_scsi_vq *svq);
 void vhost_scsi_handle_io_kick(struct vhost_work *work);
 void vhost_scsi_complete_work(struct vhost_work *work);
 void vhost_scsi_queue_done(struct vhost_scsi_cmd *cmd);
+
+/* scsi_map.c: pinning a request's buffers */
+int vhost_scsi_map_cmd(struct vhost_scsi_cmd *cmd, struct vhost_scsi_req *req);
+void vhost_scsi_unmap(struct vhost_scsi_cmd *cmd);
 
 /* scsi_ctl.c: control queue */
 void vhost_scsi_handle_ctl_kick(struct vhost_work *work);
