@@ -57,6 +57,7 @@ struct bench_opts {
 	const char *dev_path;
 	const char *wwpn;
 	const char *label;
+	const char *perf_ctl;		/* perf record's --control fifo */
 	unsigned int queues;
 	unsigned int qd;
 	unsigned int bs;
@@ -719,6 +720,26 @@ static uint64_t self_cpu_ns(void)
 }
 
 /*
+ * Tell a `perf record --control fifo:PATH -D -1` started around this
+ * process to sample only the measured phase (the set-up, warm-up and
+ * report are not the path being profiled).  Best effort: a profile that
+ * misses its edges is still a profile.
+ */
+static void perf_ctl(const struct bench *b, const char *cmd)
+{
+	int fd;
+
+	if (!b->o.perf_ctl)
+		return;
+	fd = open(b->o.perf_ctl, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, cmd, strlen(cmd)) < 0)
+		fprintf(stderr, "vscsi bench: perf control %s: %s\n",
+			b->o.perf_ctl, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
  * Warm up (errors there, e.g. a first unit attention, are not counted),
  * then measure from empty queues to empty queues.  This process's own
  * figures are read right at the edges; the scan of other tasks happens
@@ -740,9 +761,11 @@ static void measure(struct bench *b, struct bench_result *r)
 	c0 = b->c;
 	csw0 = self_csw();
 	cpu0 = self_cpu_ns();
+	perf_ctl(b, "enable\n");
 	t0 = now_ns();
 	r->err = run_phase(b, b->o.count);
 	r->elapsed_ns = now_ns() - t0;
+	perf_ctl(b, "disable\n");
 	r->cpu[T_SELF] = self_cpu_ns() - cpu0;
 	r->self_csw = self_csw() - csw0;
 	drain_calls(b);
@@ -762,7 +785,8 @@ static int bench_usage(void)
 		"usage: vscsi bench [--queues Q] [--qd D] [--bs B]\n"
 		"        [--rw read|write|tur] [--count N] [--warmup M]\n"
 		"        [--lun L] [--target T] [--ring R] [--refill]\n"
-		"        [--label S] [--threads] [--dev PATH] WWPN\n"
+		"        [--label S] [--threads] [--perf-ctl FIFO] [--dev PATH]\n"
+		"        WWPN\n"
 		"  One JSON object on stdout.  Defaults: 1 queue, QD 1, 4096 B\n"
 		"  reads, 10000 I/Os after 1000 warm-up, ring 128, LUN 0.\n"
 		"  WWPN may also come from $VSCSI_WWPN.\n"
@@ -795,7 +819,7 @@ static int bench_parse(struct bench_opts *o, int argc, char **argv)
 		{ "ring", 1, NULL, 'r' }, { "refill", 0, NULL, 'R' },
 		{ "label", 1, NULL, 'L' }, { "dev", 1, NULL, 'd' },
 		{ "threads", 0, NULL, 'T' }, { "help", 0, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{ "perf-ctl", 1, NULL, 'P' }, { NULL, 0, NULL, 0 },
 	};
 	int c;
 
@@ -814,6 +838,7 @@ static int bench_parse(struct bench_opts *o, int argc, char **argv)
 		case 'R': o->refill = true; break;
 		case 'T': o->threads = true; break;
 		case 'L': o->label = optarg; break;
+		case 'P': o->perf_ctl = optarg; break;
 		case 'd': o->dev_path = optarg; break;
 		default: return -1;
 		}

@@ -24,7 +24,15 @@
 # see CONFIGS), BENCH_MEM (1: run the memory probe), BENCH_ONLY (a
 # regular expression: only the configurations it matches), BENCH_MODULES
 # ("aa stock ours": which sessions; add e.g. ours:submit_direct=1),
-# BENCH_ARGS (more vscsi bench options, e.g. --threads), VHOST_SCSI_KO.
+# BENCH_ARGS (more vscsi bench options, e.g. --threads), VHOST_SCSI_KO,
+# BENCH_PERF (1: profile instead of measure: each run under perf record,
+# sampling the guest clock, which -icount makes an instruction count, so
+# the samples say where the instructions go; needs highres=on, and the
+# sampling inflates ns_per_io, so a profile run is not a measurement).
+# Only the measured phase is sampled (vscsi bench --perf-ctl), every
+# PERF_PERIOD ns of guest time (instructions); each symbol's samples go to
+# BENCH_OUT's directory as perf-<module>-<round>-<config>.txt, which
+# profile.py sums into instructions per I/O by part of the path.
 # Each result is one line {"module":..,"round":..,"config":..,"run":{..}}
 # where run is vscsi bench's (or memprobe's) JSON object.
 set -u
@@ -128,12 +136,23 @@ session() {
 		[[ $name =~ $only ]] || continue
 		t0=$SECONDS
 		# shellcheck disable=SC2086 # args is a word list
-		json=$("$vscsi" bench $args ${BENCH_ARGS:-} --count $((n * mult)) \
+		json=$(${perf:+"${perf[@]}"} "$vscsi" bench $args ${BENCH_ARGS:-} \
+			${perf:+--perf-ctl "$pctl"} --count $((n * mult)) \
 			--warmup $((n * mult / 10)) --label "$m" "$WWPN")
+		[ -z "${perf:-}" ] || profile "$m" "$r" "$name"
 		emit "$m" "$r" "$name" "${json:-null}"
 		say "$m round $r $name: $(sed -n 's/.*"ns_per_io":\([0-9.]*\).*"kicks_per_io":\([0-9.]*\).*/ns_per_io=\1 kicks_per_io=\2/p' <<<"$json") ($((SECONDS - t0)) s)"
 	done
 	unload
+}
+
+# profile MODULE ROUND CONFIG: summarise the perf record of the last run.
+profile() {
+	local f
+	f=$(dirname "$out")/perf-${1//:/_}-$2-$3.txt
+
+	perf report -i "$pdata" --stdio -n --sort sym -q >"$f" 2>/dev/null
+	say "$1 round $2 $3: profile in $f"
 }
 
 # Three probes of each size (the report takes the median), one of the
@@ -163,6 +182,14 @@ memprobe() {
 }
 
 : >"$out" || exit 1
+perf=
+if [ "${BENCH_PERF:-0}" = 1 ]; then
+	pdata=/tmp/bench-perf.data
+	pctl=/tmp/bench-perf.ctl
+	rm -f "$pctl" && mkfifo "$pctl" || exit 1
+	perf=(perf record -q -a -e cpu-clock -c "${PERF_PERIOD:-20000}" -D -1
+	      --control "fifo:$pctl" -o "$pdata" --)
+fi
 if ! { backstore rdnull 1 && backstore rdref 0; }; then
 	say "backstores failed"
 	exit 1
