@@ -8,8 +8,9 @@ PERIOD ns of guest time, which -icount makes PERIOD instructions, so a
 symbol's samples * PERIOD / I/Os is its instructions per I/O.  Symbols are
 summed into the parts of the path (initiator, syscall entry, vhost core,
 vhost_scsi, target core, page pinning, copies, scheduling, idle, other)
-and printed per configuration, one column per module, with the symbols
-whose cost differs most between the first two modules.
+and, by the task that ran them, into initiator, vhost threads, kworkers
+and the rest; printed per configuration, one column per module, with the
+symbols whose cost differs most between the first two modules.
 """
 import argparse
 import collections
@@ -43,7 +44,20 @@ PARTS = [
     ("idle", r"safe_halt|^default_idle|^cpuidle|^do_idle|^arch_cpu_idle"),
 ]
 PART_RE = [(n, re.compile(r) if r else None) for n, r in PARTS]
-LINE = re.compile(r"^\s*([\d.]+)%\s+(\d+)\s+\[(.)\]\s+(.+?)\s*$")
+LINE = re.compile(r"^\s*([\d.]+)%\s+(\d+)\s+(\S+)\s+\[(.)\]\s+(.+?)\s*$")
+# Kinds of task, by comm: the initiator, the vhost worker(s) and the
+# module's own queue threads (vhost-PID...), the kworkers that run the
+# target core's submission and completion work, and the rest.
+TASKS = [("initiator", r"^vscsi$"), ("vhost threads", r"^vhost-"),
+         ("kworkers", r"^kworker/"), ("idle", r"^swapper")]
+TASK_RE = [(n, re.compile(r)) for n, r in TASKS]
+
+
+def task_of(comm):
+    for name, rx in TASK_RE:
+        if rx.search(comm):
+            return name
+    return "other tasks"
 
 
 def part_of(kind, sym):
@@ -56,13 +70,15 @@ def part_of(kind, sym):
 
 
 def read_profile(path):
-    syms = collections.Counter()
+    """{(kind, symbol): samples} and {kind of task: samples}."""
+    syms, tasks = collections.Counter(), collections.Counter()
     with open(path) as f:
         for line in f:
             m = LINE.match(line)
             if m:
-                syms[(m.group(3), m.group(4))] += int(m.group(2))
-    return syms
+                syms[(m.group(4), m.group(5))] += int(m.group(2))
+                tasks[task_of(m.group(3))] += int(m.group(2))
+    return syms, tasks
 
 
 def main():
@@ -84,6 +100,7 @@ def main():
     # config -> module -> Counter of (kind, sym) -> instructions per I/O,
     # summed over rounds, then divided by the number of rounds.
     prof = collections.defaultdict(dict)
+    byt = collections.defaultdict(dict)
     nround = collections.Counter()
     for path in sorted(glob.glob(os.path.join(d, "perf-*.txt"))):
         for (mod, rnd, cfg), n in ios.items():
@@ -93,8 +110,12 @@ def main():
         else:
             continue
         per = prof[cfg].setdefault(mod, collections.Counter())
-        for key, samples in read_profile(path).items():
+        pert = byt[cfg].setdefault(mod, collections.Counter())
+        syms, tasks = read_profile(path)
+        for key, samples in syms.items():
             per[key] += samples * a.period / n
+        for key, samples in tasks.items():
+            pert[key] += samples * a.period / n
         nround[(cfg, mod)] += 1
     if not prof:
         print("profile.py: no perf-*.txt profiles beside %s" % a.results,
@@ -106,8 +127,11 @@ def main():
             k = nround[(cfg, m)]
             for key in prof[cfg][m]:
                 prof[cfg][m][key] /= k
+            for key in byt[cfg][m]:
+                byt[cfg][m][key] /= k
+        w = max([12] + [len(m) + 2 for m in mods])
         print("%s: instructions per I/O by part of the path" % cfg)
-        print("%-14s" % "part" + "".join("%12s" % m for m in mods))
+        print("%-14s" % "part" + "".join("%*s" % (w, m) for m in mods))
         parts = [n for n, _ in PARTS] + ["other"]
         tot = collections.Counter()
         for p in parts:
@@ -117,8 +141,13 @@ def main():
                         if part_of(kind, s) == p)
                 tot[m] += v
                 row.append(v)
-            print("%-14s" % p + "".join("%12.0f" % v for v in row))
-        print("%-14s" % "total" + "".join("%12.0f" % tot[m] for m in mods))
+            print("%-14s" % p + "".join("%*.0f" % (w, v) for v in row))
+        print("%-14s" % "total" + "".join("%*.0f" % (w, tot[m])
+                                          for m in mods))
+        print("by task:")
+        for t in [n for n, _ in TASKS] + ["other tasks"]:
+            print("%-14s" % t + "".join("%*.0f" % (w, byt[cfg][m][t])
+                                        for m in mods))
         if len(mods) >= 2:
             x, y = mods[0], mods[1]
             keys = set(prof[cfg][x]) | set(prof[cfg][y])

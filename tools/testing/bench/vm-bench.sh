@@ -30,9 +30,11 @@
 # the samples say where the instructions go; needs highres=on, and the
 # sampling inflates ns_per_io, so a profile run is not a measurement).
 # Only the measured phase is sampled (vscsi bench --perf-ctl), every
-# PERF_PERIOD ns of guest time (instructions); each symbol's samples go to
+# PERF_PERIOD ns of guest time (instructions); each task's and symbol's
+# samples go to
 # BENCH_OUT's directory as perf-<module>-<round>-<config>.txt, which
-# profile.py sums into instructions per I/O by part of the path.
+# profile.py sums into instructions per I/O by part of the path and by
+# kind of task.
 # Each result is one line {"module":..,"round":..,"config":..,"run":{..}}
 # where run is vscsi bench's (or memprobe's) JSON object.
 set -u
@@ -151,7 +153,7 @@ profile() {
 	local f
 	f=$(dirname "$out")/perf-${1//:/_}-$2-$3.txt
 
-	perf report -i "$pdata" --stdio -n --sort sym -q >"$f" 2>/dev/null
+	perf report -i "$pdata" --stdio -n --sort comm,sym -q >"$f" 2>/dev/null
 	say "$1 round $2 $3: profile in $f"
 }
 
