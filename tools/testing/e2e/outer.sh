@@ -53,11 +53,35 @@ setup() {
 	tcli /vhost/$WWPN/tpg1/luns create /backstores/block/slow0 lun=2
 }
 
+# E2E_BACKEND=qemu (benchmark only): no vhost target; the guest's disk
+# is QEMU's own userspace virtio-scsi (an iothread, aio=native) on a brd
+# ramdisk of the same size as the LIO ramdisk, target 1 LUN 0 as there,
+# so guest.sh finds it where it finds LUN 0.
+qemu_disk() {
+	modprobe brd rd_nr=1 rd_size=$((RD_MB << 10)) || return 1
+	"$here/../vm/guest-run" -q --log "$log" \
+		--qemu-arg -object --qemu-arg iothread,id=io0 \
+		--device virtio-scsi-pci,id=vs0,num_queues=2,iothread=io0 \
+		--qemu-arg -drive \
+		--qemu-arg file=/dev/ram0,if=none,id=d0,format=raw,cache=none,aio=native \
+		--device scsi-hd,bus=vs0.0,scsi-id=1,lun=0,drive=d0 \
+		-e E2E_BENCH=only -e E2E_BENCH_SECS="${E2E_BENCH_SECS:-20}" \
+		-e VHOST_SCSI_MODULE=qemu -- "$here/guest.sh"
+	local rc=$?
+	tr -d '\r' <"$log" | grep -E '^(PASS|FAIL|SKIP|BENCH): '
+	modprobe -r brd
+	return $rc
+}
+
 if [ "${1:-}" = --list ]; then
 	echo guest_target_setup
 	"$here/guest.sh" --list
 	echo guest_suite_exit
 	exit 0
+fi
+if [ "${E2E_BACKEND:-vhost}" = qemu ]; then
+	qemu_disk
+	exit
 fi
 if ! setup; then
 	ktest_fail guest_target_setup "expected targetcli setup to succeed"
