@@ -112,7 +112,7 @@ enum {
  * 4 KiB random I/O takes one entry).  A larger buffer gets further chunks
  * of one page of entries each, chained after these and allocated by the
  * worker for that command only (scsi_map.c, vhost_scsi_sgt_alloc).  1 KiB
- * per command instead of the 69 KiB the limits above would take.
+ * per command instead of the 131 KiB the limits above would take.
  */
 #define VHOST_SCSI_INLINE_SGL	32
 /*
