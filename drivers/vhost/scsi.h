@@ -93,11 +93,17 @@ enum {
 				 VHOST_SCSI_DATA_SGL_SLACK)
 /*
  * Protection information: 8 bytes per 512-byte block of the above (128 KiB
- * for 8 MiB of data), with the same slack.
+ * for 8 MiB of data).  A guest does not keep it in one buffer: Linux
+ * gives every bio its own protection buffer, so a large request carries
+ * many small ones, each in its own descriptor and page.  One request has
+ * at most UIO_MAXIOV descriptors (vhost_dev_init()'s iov_limit), and a
+ * descriptor adds at most two entries (pages) beyond what its bytes fill,
+ * so this many entries take every protection layout a request can have
+ * for the largest transfer.  Chained chunks beyond the command's inline
+ * entries are only allocated for a request that needs them.
  */
 #define VHOST_SCSI_PROT_PAGES	(VHOST_SCSI_MAX_DATA_PAGES * 8 / 512)
-#define VHOST_SCSI_PROT_SGL	(VHOST_SCSI_PROT_PAGES + \
-				 VHOST_SCSI_DATA_SGL_SLACK)
+#define VHOST_SCSI_PROT_SGL	(VHOST_SCSI_PROT_PAGES + 2 * UIO_MAXIOV)
 
 /*
  * Scatterlist entries each command carries inline, so the common I/O
@@ -106,7 +112,7 @@ enum {
  * 4 KiB random I/O takes one entry).  A larger buffer gets further chunks
  * of one page of entries each, chained after these and allocated by the
  * worker for that command only (scsi_map.c, vhost_scsi_sgt_alloc).  1 KiB
- * per command instead of the 69 KiB the limits above would take.
+ * per command instead of the 131 KiB the limits above would take.
  */
 #define VHOST_SCSI_INLINE_SGL	32
 /*

@@ -166,6 +166,20 @@ static void vhost_scsi_drop_tpg(struct se_portal_group *se_tpg)
 	kfree(tpg);
 }
 
+/*
+ * The protection operations the session tells the target core this fabric
+ * performs itself.  Only passing tuples through: the guest's protection
+ * buffer goes to the target core as it is, and there is no hardware here
+ * to insert or strip tuples on the wire.  Were INSERT or STRIP claimed,
+ * the target core would skip its own generation and checking for them:
+ * a WRITE without protection bytes to a LUN formatted with protection
+ * would leave zeroed tuples that fail every later READ, and under
+ * fabric_prot_type the guest's tuples would go unchecked and a protected
+ * READ would get none.  Not claiming them makes the core do both in
+ * software (sbc_dif_generate(), sbc_dif_verify()).
+ */
+#define VHOST_SCSI_PROT_OPS	(TARGET_PROT_DIN_PASS | TARGET_PROT_DOUT_PASS)
+
 static int vhost_scsi_make_nexus(struct vhost_scsi_tpg *tpg, const char *name)
 {
 	struct se_session *se_sess;
@@ -174,7 +188,7 @@ static int vhost_scsi_make_nexus(struct vhost_scsi_tpg *tpg, const char *name)
 	if (tpg->se_sess)
 		return -EEXIST;
 	se_sess = target_setup_session(&tpg->se_tpg, 0, 0,
-				       TARGET_PROT_ALL, name, tpg, NULL);
+				       VHOST_SCSI_PROT_OPS, name, tpg, NULL);
 	if (IS_ERR(se_sess))
 		return PTR_ERR(se_sess);
 	/* Readers in the data path pair with this through READ_ONCE(). */

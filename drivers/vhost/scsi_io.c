@@ -321,13 +321,17 @@ static bool vhost_scsi_sgl_aligned(const struct sg_table *sgt, u32 align)
  * The guest chose the segment boundaries; a block device below the target
  * core may not accept them (brd warns on a bvec that is not sector
  * aligned, NVMe cannot describe one).  After target_submit_prep() the
- * LUN's device is known.  Protection data is made of 8-byte tuples, which
- * the target core reads across segments, for every backstore.  Backstores
- * that copy (ramdisk, fileio) take any layout; every other one, unknown
- * ones included, gets logical blocks in block-aligned segments and tuples
- * in 8-byte-aligned ones.  Commands whose buffer is not logical blocks
- * (parameter data, INQUIRY answers) are emulated by the target core
- * through a kernel mapping and are not checked.
+ * LUN's device is known.  Protection data is made of 8-byte tuples, and
+ * the target core's DIF code (sbc_dif_verify(), sbc_dif_generate(), which
+ * also run on the ramdisk's and fileio's path) reads and writes each
+ * tuple within one segment: a tuple split across segments would be read
+ * or written past the end of one, into whatever page follows.  So every
+ * backstore gets tuples in 8-byte-aligned segments.  Backstores that copy
+ * (ramdisk, fileio) take any layout of the data; every other one, unknown
+ * ones included, gets logical blocks in block-aligned segments.  Commands
+ * whose buffer is not logical blocks (parameter data, INQUIRY answers)
+ * are emulated by the target core through a kernel mapping and are not
+ * checked.
  */
 static bool vhost_scsi_layout_ok(const struct vhost_scsi_cmd *cmd,
 				 const struct vhost_scsi_req *req)
@@ -342,10 +346,10 @@ static bool vhost_scsi_layout_ok(const struct vhost_scsi_cmd *cmd,
 		return false;
 	if (!dev || !dev->dev_attrib.block_size)
 		return false;	/* cannot happen after a LUN lookup */
-	if (vhost_scsi_copying_backstore(dev))
-		return true;
 	if (!vhost_scsi_sgl_aligned(&cmd->prot, 8))
 		return false;
+	if (vhost_scsi_copying_backstore(dev))
+		return true;
 	return !blocks || vhost_scsi_sgl_aligned(&cmd->data,
 						 dev->dev_attrib.block_size);
 }

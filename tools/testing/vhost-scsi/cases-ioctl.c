@@ -278,6 +278,35 @@ static int features_unknown_bits_rejected(struct tctx *t)
 	return T_PASS;
 }
 
+/*
+ * The offer is exactly the set the user guide's feature table lists as
+ * offered: the vhost core's six and HOTPLUG and T10_PI; never INOUT or
+ * CHANGE.
+ */
+static int features_offered_as_documented(struct tctx *t)
+{
+	const uint64_t want = (1ULL << VIRTIO_SCSI_F_HOTPLUG) |
+			      (1ULL << VIRTIO_SCSI_F_T10_PI) |
+			      (1ULL << VIRTIO_F_NOTIFY_ON_EMPTY) |
+			      (1ULL << VHOST_F_LOG_ALL) |
+			      (1ULL << VIRTIO_F_ANY_LAYOUT) |
+			      (1ULL << VIRTIO_RING_F_INDIRECT_DESC) |
+			      (1ULL << VIRTIO_RING_F_EVENT_IDX) |
+			      (1ULL << VIRTIO_F_VERSION_1);
+	uint64_t offered = 0;
+	int ret = fix_open(t);
+
+	if (ret)
+		return ret;
+	ret = vscsi_get_features(t->dev, &offered);
+	if (ret)
+		return tfail(t, "expected GET_FEATURES 0, got %s", err_name(ret));
+	if (offered != want)
+		return tfail(t, "expected the offer 0x%016" PRIx64 " of the "
+			     "guide's table, got 0x%016" PRIx64, want, offered);
+	return T_PASS;
+}
+
 static int endpoint_unknown_wwpn_fails(struct tctx *t)
 {
 	int ret = fix_device(t, NULL);
@@ -412,6 +441,7 @@ const struct tcase ioctl_cases[] = {
 	  features_offered_include_version1_anylayout },
 	{ "features_roundtrip", features_roundtrip },
 	{ "features_unknown_bits_rejected", features_unknown_bits_rejected },
+	{ "features_offered_as_documented", features_offered_as_documented },
 	{ "notify_flags_without_event_idx", notify_flags_without_event_idx },
 	{ "notify_used_event_with_event_idx",
 	  notify_used_event_with_event_idx },

@@ -97,9 +97,9 @@ static int expect_response(struct tctx *t, const char *what,
 		     s.asc, s.ascq);
 }
 
-static int expect_sense(struct tctx *t, const char *what,
-			const struct vscsi_result *res, uint8_t key,
-			uint8_t asc, uint8_t ascq)
+int expect_sense(struct tctx *t, const char *what,
+		 const struct vscsi_result *res, uint8_t key, uint8_t asc,
+		 uint8_t ascq)
 {
 	struct scsi_sense s;
 

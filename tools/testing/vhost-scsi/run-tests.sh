@@ -50,7 +50,8 @@ if [ $status != 0 ] || ! eval "$env"; then
 fi
 ktest_pass target_setup
 export VSCSI_WWPN VSCSI_LUNS VSCSI_SLOW_LUN VSCSI_SLOW_MS \
-	VSCSI_HOTPLUG_BACKSTORE VSCSI_WP_TARGET
+	VSCSI_HOTPLUG_BACKSTORE VSCSI_WP_TARGET VSCSI_PI_TARGET \
+	VSCSI_FABRIC_PI_TARGET
 "$here/vscsi-test" "${excl[@]}" "$@"
 status=$?
 if [ "${VSCSI_FAIL_FAST:-0}" = 1 ] && [ $status != 0 ]; then

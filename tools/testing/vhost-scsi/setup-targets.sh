@@ -18,6 +18,12 @@
 #                        through an explicit node ACL named as TPG 2's
 #                        nexus; VSCSI_WP=0 leaves TPG 2 out and the
 #                        write-protect cases skip
+# TPG 5 (target id 5), LUN 0: ramdisk rdpi (16M) formatted with T10-PI
+#                        type 1 (attrib/pi_prot_type); VSCSI_PI=0 leaves
+#                        TPGs 5 and 6 out and the protection cases skip
+# TPG 6 (target id 6), fabric_prot_type 1, LUN 0: ramdisk rdfab (16M)
+#                        without protection: the target core makes and
+#                        checks the tuples for the initiator
 # Prints the environment the tests read (VSCSI_WWPN, VSCSI_LUNS, ...),
 # including VSCSI_HOTPLUG_BACKSTORE, rd0's configfs directory, which the
 # event cases link as extra LUNs.
@@ -33,6 +39,7 @@ SLOW_MS=${VSCSI_SLOW_MS:-2000}
 SLOW_SECTORS=131072	# 64 MiB, the size of brd's /dev/ram0 below
 WP=${VSCSI_WP:-1}
 WP_INIT=naa.5001405000000099	# TPG 2's nexus and the name of its ACL
+PI=${VSCSI_PI:-1}
 CFS=/sys/kernel/config/target
 
 start_dbus() {
@@ -80,6 +87,21 @@ setup_wp_tpg() {
 		echo "$WP_INIT" >"$tpg/nexus"
 }
 
+# TPG @1 with ramdisk @2 (16M) as LUN 0 and a nexus.  fabric_prot_type
+# is read when the nexus's session is made, so it (@3) is written first;
+# targetcli would make the nexus with the TPG, hence raw configfs.
+setup_pi_tpg() {
+	local tpg=$CFS/vhost/$WWPN/tpgt_$1 bs
+	tcli /backstores/ramdisk create "$2" 16M || return 1
+	for bs in "$CFS"/core/rd_mcp_*/"$2"; do break; done
+	[ "$2" = rdpi ] && { echo 1 >"$bs/attrib/pi_prot_type" || return 1; }
+	mkdir "$tpg" &&
+		echo "$3" >"$tpg/attrib/fabric_prot_type" &&
+		mkdir "$tpg/lun/lun_0" &&
+		ln -s "$bs" "$tpg/lun/lun_0/$2" &&
+		echo "naa.50014050000000$1$1" >"$tpg/nexus"
+}
+
 start_dbus
 modprobe target_core_mod 2>/dev/null || true
 tcli /backstores/ramdisk create rd0 "$RD_SIZE"
@@ -110,6 +132,14 @@ if setup_wp_tpg >&2; then
 	echo "VSCSI_WP_TARGET=2"
 elif [ "$WP" = 1 ]; then
 	echo "setup-targets: no write-protected TPG 2, its cases will skip" >&2
+fi
+
+if [ "$PI" = 1 ] && setup_pi_tpg 5 rdpi 0 >&2 &&
+   setup_pi_tpg 6 rdfab 1 >&2; then
+	echo "VSCSI_PI_TARGET=5"
+	echo "VSCSI_FABRIC_PI_TARGET=6"
+elif [ "$PI" = 1 ]; then
+	echo "setup-targets: no protection TPGs 5 and 6, their cases will skip" >&2
 fi
 
 echo "VSCSI_WWPN=$WWPN"

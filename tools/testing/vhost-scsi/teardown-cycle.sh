@@ -141,10 +141,11 @@ for cycle in $(seq 1 "$cycles"); do
 	if [ "$cycle" -gt 1 ] || [ "$targets_up" = 0 ]; then
 		step "target setup" setup
 		unset VSCSI_SLOW_LUN VSCSI_SLOW_MS VSCSI_HOTPLUG_BACKSTORE \
-			VSCSI_WP_TARGET
+			VSCSI_WP_TARGET VSCSI_PI_TARGET VSCSI_FABRIC_PI_TARGET
 		eval "$(cat "$vars")"
 		export VSCSI_WWPN VSCSI_LUNS VSCSI_SLOW_LUN VSCSI_SLOW_MS \
-			VSCSI_HOTPLUG_BACKSTORE VSCSI_WP_TARGET
+			VSCSI_HOTPLUG_BACKSTORE VSCSI_WP_TARGET VSCSI_PI_TARGET \
+			VSCSI_FABRIC_PI_TARGET
 	fi
 	step "the client's close" client
 	step "LUN unlink" unlink_lun

@@ -32,6 +32,8 @@ targetcli /backstores/ramdisk delete rd0 >/dev/null 2>&1
 targetcli /backstores/fileio delete fio0 >/dev/null 2>&1
 targetcli /backstores/fileio delete fiowp >/dev/null 2>&1
 targetcli /backstores/block delete slow0 >/dev/null 2>&1
+targetcli /backstores/ramdisk delete rdpi >/dev/null 2>&1
+targetcli /backstores/ramdisk delete rdfab >/dev/null 2>&1
 rm -f "$FIO_DIR/fio0.img" "$FIO_DIR/fiowp.img"
 if [ -b /dev/mapper/slow ]; then
 	dmsetup remove slow >/dev/null 2>&1

@@ -31,6 +31,9 @@
  *   VSCSI_HOTPLUG_LUN    first of the LUN numbers they use (20)
  *   VSCSI_WP_TARGET      target id of a TPG whose LUN 0 is mapped
  *                        write-protected; unset: those cases skip
+ *   VSCSI_PI_TARGET      target id of a TPG whose LUN 0 is formatted with
+ *                        T10-PI type 1; unset: the protection cases skip
+ *   VSCSI_FABRIC_PI_TARGET  target id of a TPG with fabric_prot_type 1
  *   VSCSI_FAIL_FAST      1: stop after the first failing case (make
  *                        mutants: one failure is enough to kill a mutant)
  */
@@ -160,6 +163,8 @@ static void config_load(struct tconfig *cfg)
 	cfg->hotplug_backstore = v && *v ? v : NULL;
 	cfg->hotplug_lun = env_ul("VSCSI_HOTPLUG_LUN", 20);
 	cfg->wp_target = env_ul("VSCSI_WP_TARGET", 0);
+	cfg->pi_target = env_ul("VSCSI_PI_TARGET", 0);
+	cfg->fabric_pi_target = env_ul("VSCSI_FABRIC_PI_TARGET", 0);
 	/*
 	 * Debian's module reports used.len 0 for every command.  Its
 	 * comparison column keeps that to the used_len_* cases, so that the
@@ -422,7 +427,7 @@ static const struct tcase *const suites[] = {
 	 * has a result for the cases before them.
 	 */
 	ioctl_cases, io_cases, bad_cases, tmf_cases, evt_cases, sec_cases,
-	bind_cases, more_cases, sec2_cases,
+	bind_cases, pi_cases, more_cases, sec2_cases,
 	/* Need two CPUs and race_inject.ko: only the race suite runs them. */
 	race_cases,
 };

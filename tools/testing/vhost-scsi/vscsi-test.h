@@ -33,6 +33,10 @@ struct tconfig {
 	unsigned int hotplug_lun;	/* VSCSI_HOTPLUG_LUN: first free LUN */
 	unsigned int wp_target;		/* VSCSI_WP_TARGET: a TPG whose LUN 0
 					 * is mapped write-protected; 0: none */
+	unsigned int pi_target;		/* VSCSI_PI_TARGET: a TPG whose LUN 0
+					 * is formatted with T10-PI type 1 */
+	unsigned int fabric_pi_target;	/* VSCSI_FABRIC_PI_TARGET: a TPG with
+					 * fabric_prot_type 1; 0: none */
 	bool lax_used_len;		/* VHOST_SCSI_MODULE=stock: only
 					 * used_len_* check used.len */
 };
@@ -65,6 +69,7 @@ extern const struct tcase sec_cases[];
 extern const struct tcase sec2_cases[];
 extern const struct tcase bind_cases[];
 extern const struct tcase race_cases[];
+extern const struct tcase pi_cases[];
 
 int tfail(struct tctx *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -86,6 +91,10 @@ unsigned int lun0(const struct tctx *t);
 void cmd_init(struct tctx *t, struct vscsi_cmd *cmd, unsigned int lun);
 int expect_good(struct tctx *t, const char *what,
 		const struct vscsi_result *res);
+/* @res is CHECK CONDITION with sense @key/@asc/@ascq (cases-sec.c). */
+int expect_sense(struct tctx *t, const char *what,
+		 const struct vscsi_result *res, uint8_t key, uint8_t asc,
+		 uint8_t ascq);
 /* TEST UNIT READY to @lun on @vq: 0 and @res, or -errno; its tag in @tag. */
 int tur_on(struct tctx *t, struct vscsi_vq *vq, unsigned int lun,
 	   struct vscsi_result *res, uint64_t *tag);
