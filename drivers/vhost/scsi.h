@@ -414,6 +414,8 @@ struct vhost_scsi_cmd {
  * @suppressed: guest notifications are left off while commands are in
  *		flight (kick suppression, scsi_io.c); the value of @batches
  *		when they were last left off
+ * @notify_off: vhost_scsi_suppress() left guest notifications off, so
+ *		completions must look at the ring
  * @batches:	completion batches answered
  * @recheck:	looks at the ring again if no completion came after a
  *		suppression (a slow command must not hide new requests)
@@ -431,6 +433,7 @@ struct vhost_scsi_vq {
 	struct vhost_scsi_worker __rcu *worker;
 	unsigned long pending;
 	unsigned long suppressed;
+	bool notify_off;
 	unsigned long batches;
 	struct timer_list recheck;
 };

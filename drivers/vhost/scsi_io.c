@@ -471,6 +471,7 @@ static bool vhost_scsi_suppress(struct vhost_scsi_vq *svq)
 	if (atomic_read(&svq->inflight) < 2 || svq->suppressed == svq->batches)
 		return false;
 	svq->suppressed = svq->batches;
+	svq->notify_off = true;
 	if (!timer_pending(&svq->recheck))
 		mod_timer(&svq->recheck, jiffies + 1);
 	return true;
@@ -502,8 +503,10 @@ static bool vhost_scsi_io_poll(struct vhost_scsi_vq *svq,
 	do {
 		ret = vhost_scsi_handle_one(svq, ep);
 		if (ret == VHOST_SCSI_EMPTY) {
-			if (vhost_scsi_suppress(svq) ||
-			    likely(!vhost_enable_notify(&svq->vs->dev, vq)))
+			if (vhost_scsi_suppress(svq))
+				break;
+			svq->notify_off = false;
+			if (likely(!vhost_enable_notify(&svq->vs->dev, vq)))
 				break;
 			vhost_disable_notify(&svq->vs->dev, vq);
 			continue;
@@ -608,9 +611,10 @@ static u32 vhost_scsi_send_resp(struct vhost_scsi_cmd *cmd)
 
 /*
  * The serving thread's side of completion: responses for everything on the
- * done list, their descriptors returned with one used-ring update, then a
- * look at the ring (kick suppression: the guest may have added requests
- * without kicking), and one signal for all of it.  vq->heads holds the
+ * done list, their descriptors returned with one used-ring update, then,
+ * if notifications were left off, a look at the ring (kick suppression:
+ * the guest may have added requests without kicking), and one signal for
+ * all of it.  vq->heads holds the
  * batch (the vhost core sized it to the iov limit, UIO_MAXIOV entries).
  */
 void vhost_scsi_complete(struct vhost_scsi_vq *svq)
@@ -638,8 +642,9 @@ void vhost_scsi_complete(struct vhost_scsi_vq *svq)
 		vhost_add_used_n(vq, vq->heads, n);
 	if (list) {
 		svq->batches++;
+		/* Only a queue whose guest was told not to kick is looked at. */
 		ep = vhost_vq_get_backend(vq);
-		if (ep)
+		if (ep && svq->notify_off)
 			vhost_scsi_io_poll(svq, ep);
 		vhost_signal(&svq->vs->dev, vq);
 	}
