@@ -24,6 +24,9 @@
  *       vhost_scsi_mutex	the TPG list, every TPG's binding state and
  *				nexus (scsi_configfs.c)
  *         vhost_virtqueue.mutex a queue's ring, its backend, its command pool
+ *           request queue's mutex	nested in the control queue's only
+ *				(SINGLE_DEPTH_NESTING), by the TMF code
+ *				looking at that queue's pool
  *           vhost_scsi.evt_lock	the pending event list (spinlock)
  *
  * So nothing calls target_depend_item() with vhost_scsi_mutex held:
@@ -33,7 +36,7 @@
  * an ioctl that holds vhost_dev.mutex.  Waits that need no lock of ours
  * (a nexus' last commands, a binder letting go of a TPG) are done with
  * vhost_scsi_mutex released.  The data path takes no mutex but the queue's
- * own.
+ * own; no request queue's thread ever takes the control queue's.
  *
  * Threads: the control and event queues are served by the vhost core's
  * worker; the request queues, when the workers module parameter asks for
@@ -249,7 +252,9 @@ struct vhost_scsi_vq;
  *		or -wN (one of N per device)
  * @vs:		the device
  * @first:	the first request queue it serves ...
- * @stride:	... and the distance to the next one
+ * @stride:	... the distance to the next one ...
+ * @end:	... and the index it stops before (past the last queue that
+ *		was set up when the endpoint was set)
  * @owner:	while starting: the client thread whose cgroups it joins
  * @started:	completed once it has the client's mm and cgroups
  * @attach_err:	what joining the cgroups returned
@@ -263,6 +268,7 @@ struct vhost_scsi_worker {
 	struct vhost_scsi *vs;
 	unsigned int first;
 	unsigned int stride;
+	unsigned int end;
 	struct task_struct *owner;
 	struct completion started;
 	int attach_err;

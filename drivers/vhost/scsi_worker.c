@@ -92,7 +92,7 @@ static bool vhost_scsi_worker_run(struct vhost_scsi_worker *w)
 	bool busy = false;
 	unsigned int q;
 
-	for (q = w->first; q < vs->nvqs; q += w->stride) {
+	for (q = w->first; q < w->end; q += w->stride) {
 		struct vhost_scsi_vq *svq = &vs->vqs[q];
 
 		if (!READ_ONCE(svq->pending))
@@ -133,7 +133,8 @@ static int vhost_scsi_worker_fn(void *data)
 
 static struct vhost_scsi_worker *
 vhost_scsi_worker_create(struct vhost_scsi *vs, unsigned int first,
-			 unsigned int stride, const char *name)
+			 unsigned int stride, unsigned int end,
+			 const char *name)
 {
 	struct vhost_scsi_worker *w = kzalloc(sizeof(*w), GFP_KERNEL_ACCOUNT);
 	unsigned int n = first - VHOST_SCSI_VQ_IO;
@@ -143,6 +144,7 @@ vhost_scsi_worker_create(struct vhost_scsi *vs, unsigned int first,
 	w->vs = vs;
 	w->first = first;
 	w->stride = stride;
+	w->end = end;
 	w->owner = current;
 	init_completion(&w->started);
 	w->task = kthread_create(vhost_scsi_worker_fn, w, "%s-%c%u", name,
@@ -184,7 +186,7 @@ static unsigned int vhost_scsi_worker_count(struct vhost_scsi *vs,
  */
 int vhost_scsi_workers_start(struct vhost_scsi *vs)
 {
-	unsigned int n, i, stride = 0;
+	unsigned int n, i, end, stride = 0;
 	char name[TASK_COMM_LEN];
 
 	lockdep_assert_held(&vs->dev.mutex);
@@ -196,19 +198,24 @@ int vhost_scsi_workers_start(struct vhost_scsi *vs)
 		return -ENOMEM;
 	vs->nworkers = n;
 	get_task_comm(name, vs->dev.worker);
+	/* A client sets up a few of the queues: no thread walks the rest. */
+	for (end = vs->nvqs; end > VHOST_SCSI_VQ_IO; end--)
+		if (vhost_vq_is_setup(&vs->vqs[end - 1].vq))
+			break;
 	for (i = 0; i < n; i++) {
 		unsigned int first = VHOST_SCSI_VQ_IO + i;
 		struct vhost_scsi_worker *w;
 
-		if (stride == vs->nvqs && !vhost_vq_is_setup(&vs->vqs[first].vq))
+		if (first >= end || (stride == vs->nvqs &&
+				     !vhost_vq_is_setup(&vs->vqs[first].vq)))
 			continue;
-		w = vhost_scsi_worker_create(vs, first, stride, name);
+		w = vhost_scsi_worker_create(vs, first, stride, end, name);
 		if (IS_ERR(w))
 			return PTR_ERR(w);
 		vs->workers[i] = w;
 		if (w->attach_err)
 			return w->attach_err;
-		for (; first < vs->nvqs; first += stride) {
+		for (; first < end; first += stride) {
 			vs->vqs[first].pending = 0;
 			rcu_assign_pointer(vs->vqs[first].worker, w);
 		}
