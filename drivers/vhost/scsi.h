@@ -6,8 +6,9 @@
  *
  *  - the device half (scsi_main.c, scsi_io.c, scsi_ctl.c, scsi_evt.c): one
  *    struct vhost_scsi per open of /dev/vhost-scsi, driven by its vhost
- *    worker thread, which runs with the client's (QEMU's) mm so it can touch
- *    guest memory;
+ *    worker thread and our request-queue threads (see "Threads" below),
+ *    which run with the client's (QEMU's) mm so they can touch guest
+ *    memory;
  *  - the fabric half (scsi_configfs.c, scsi_fabric.c): the "vhost" LIO
  *    fabric, whose WWNs and TPGs are configfs directories made by the admin.
  *
@@ -23,6 +24,9 @@
  *       vhost_scsi_mutex	the TPG list, every TPG's binding state and
  *				nexus (scsi_configfs.c)
  *         vhost_virtqueue.mutex a queue's ring, its backend, its command pool
+ *           request queue's mutex	nested in the control queue's only
+ *				(SINGLE_DEPTH_NESTING), by the TMF code
+ *				looking at that queue's pool
  *           vhost_scsi.evt_lock	the pending event list (spinlock)
  *
  * So nothing calls target_depend_item() with vhost_scsi_mutex held:
@@ -32,25 +36,42 @@
  * an ioctl that holds vhost_dev.mutex.  Waits that need no lock of ours
  * (a nexus' last commands, a binder letting go of a TPG) are done with
  * vhost_scsi_mutex released.  The data path takes no mutex but the queue's
- * own.
+ * own; no request queue's thread ever takes the control queue's.
+ *
+ * Threads: the control and event queues are served by the vhost core's
+ * worker; the request queues, when the workers module parameter asks for
+ * it (scsi_worker.c), by the module's own kthreads, each serving one or
+ * more request queues with the client's mm and cgroups, started when the
+ * endpoint is set and stopped when it is cleared.  A request queue's
+ * data (ring, pool bookkeeping, inflight) is touched only with its
+ * vhost_virtqueue.mutex held, whichever thread serves it; the TMF code
+ * takes a request queue's mutex, nested inside the control queue's,
+ * while it looks at that queue's pool (scsi_ctl.c, vhost_scsi_visit).
  *
  * The handoff rule: a command or TMF comes back from the target core, in any
  * context, through vhost_scsi_queue_done() or vhost_scsi_tmf_release().  Each
- * publishes it on a list the worker drains (llist_add) and then queues the
- * worker (vhost_work_queue), both inside one RCU read-side section.  Once it
- * is published the worker may answer it, CLEAR_ENDPOINT's drain may end and
- * the device may be closed; so the drain is followed by synchronize_rcu()
- * (vhost_scsi_teardown), and only then are the worker stopped and the
- * vhost_scsi and its queues freed.  Module text: free_module() waits for an
- * RCU grace period (kernel/module/main.c, before module_memfree()) after
- * every fd was closed, which covers the instructions around the section.
+ * publishes it on a list its serving thread drains (llist_add) and then
+ * wakes that thread (vhost_scsi_worker_signal(), or vhost_work_queue() for
+ * the core's worker), both inside one RCU read-side section.  Once it is
+ * published the thread may answer it, CLEAR_ENDPOINT's drain may end and
+ * the device may be closed; so the drain is followed by unpublishing the
+ * queues' threads and synchronize_rcu() (vhost_scsi_teardown), and only
+ * then are the threads stopped and the vhost_scsi and its queues freed.
+ * The kick wake function (vhost_scsi_kick_wake) and the suppression timer
+ * find the thread under the same rule.  Module text: free_module() waits
+ * for an RCU grace period (kernel/module/main.c, before module_memfree())
+ * after every fd was closed, which covers the instructions around the
+ * section.
  */
 #ifndef _VHOST_SCSI_H_
 #define _VHOST_SCSI_H_
 
+#include <linux/completion.h>
 #include <linux/llist.h>
 #include <linux/percpu.h>
+#include <linux/rcupdate.h>
 #include <linux/scatterlist.h>
+#include <linux/timer.h>
 #include <linux/uio.h>
 #include <linux/wait.h>
 #include <linux/virtio_scsi.h>
@@ -232,6 +253,40 @@ struct vhost_scsi_endpoint {
 struct vhost_scsi_vq;
 
 /**
+ * struct vhost_scsi_worker - a kthread of ours serving request queues
+ * @task:	the thread, named after the core's worker plus -qN (one queue)
+ *		or -wN (one of N per device)
+ * @vs:		the device
+ * @first:	the first request queue it serves ...
+ * @stride:	... the distance to the next one ...
+ * @end:	... and the index it stops before (past the last queue that
+ *		was set up when the endpoint was set)
+ * @owner:	while starting: the client thread whose cgroups it joins
+ * @started:	completed once it has the client's mm and cgroups
+ * @attach_err:	what joining the cgroups returned
+ *
+ * Allocated and started by SET_ENDPOINT, unpublished, stopped and freed by
+ * vhost_scsi_teardown() after the drain (scsi.h, handoff rule); under
+ * vhost_dev.mutex.  The thread touches a queue only with its mutex held.
+ */
+struct vhost_scsi_worker {
+	struct task_struct *task;
+	struct vhost_scsi *vs;
+	unsigned int first;
+	unsigned int stride;
+	unsigned int end;
+	struct task_struct *owner;
+	struct completion started;
+	int attach_err;
+};
+
+/* Bits of vhost_scsi_vq.pending: what a queue's thread has to do. */
+enum {
+	VHOST_SCSI_PENDING_KICK,	/* look at the avail ring */
+	VHOST_SCSI_PENDING_DONE,	/* answer the done list */
+};
+
+/**
  * struct vhost_scsi_tmf - one task management function in progress
  * @se_cmd:	the target core's part, when it runs there
  * @vs:		the device
@@ -357,11 +412,25 @@ struct vhost_scsi_cmd {
  *		(the ring size when the endpoint was set), NULL without endpoint
  * @prot_sgls:	the pool's inline protection entries, one block; NULL
  *		unless T10-PI was acked when the endpoint was set
- * @free:	free commands; pushed from any context, popped only by the
- *		worker (llist's single-consumer rule)
+ * @free:	free commands; pushed and popped by the thread serving the
+ *		queue, under the mutex (llist's single-consumer rule)
  * @done:	commands the target core finished, for @done_work
  * @done_work:	writes responses and returns descriptors, in the worker
- * @inflight:	commands taken from the pool and not yet released
+ * @inflight:	commands taken from the pool and not yet released; changed
+ *		only under the mutex, read without it by the drain
+ * @worker:	our thread serving this request queue, or NULL: the core's
+ *		worker serves it; RCU (scsi.h, handoff rule), written under
+ *		vhost_dev.mutex
+ * @pending:	VHOST_SCSI_PENDING_* bits for @worker; set by anyone, taken
+ *		by @worker with xchg()
+ * @suppressed: guest notifications are left off while commands are in
+ *		flight (kick suppression, scsi_io.c); the value of @batches
+ *		when they were last left off
+ * @notify_off: vhost_scsi_suppress() left guest notifications off, so
+ *		completions must look at the ring
+ * @batches:	completion batches answered
+ * @recheck:	looks at the ring again if no completion came after a
+ *		suppression (a slow command must not hide new requests)
  */
 struct vhost_scsi_vq {
 	struct vhost_virtqueue vq;
@@ -373,6 +442,12 @@ struct vhost_scsi_vq {
 	struct llist_head done;
 	struct vhost_work done_work;
 	atomic_t inflight;
+	struct vhost_scsi_worker __rcu *worker;
+	unsigned long pending;
+	unsigned long suppressed;
+	bool notify_off;
+	unsigned long batches;
+	struct timer_list recheck;
 };
 
 /**
@@ -401,6 +476,8 @@ struct vhost_scsi_vq {
  * @evt_count:	entries on @evt_list
  * @evt_overflow: an event was dropped at queueing time; under @evt_lock
  * @evt_work:	delivers @evt_list in the worker
+ * @workers:	our request-queue threads, @nworkers of them; under
+ *		@dev.mutex (scsi_worker.c)
  */
 struct vhost_scsi {
 	struct vhost_dev dev;
@@ -422,6 +499,8 @@ struct vhost_scsi {
 	int evt_count;
 	bool evt_overflow;
 	struct vhost_work evt_work;
+	struct vhost_scsi_worker **workers;
+	unsigned int nworkers;
 };
 
 extern const struct target_core_fabric_ops vhost_scsi_ops;
@@ -465,8 +544,19 @@ void vhost_scsi_aborted_task(struct se_cmd *se_cmd);
 int vhost_scsi_pool_alloc(struct vhost_scsi_vq *svq);
 void vhost_scsi_pool_free(struct vhost_scsi_vq *svq);
 void vhost_scsi_handle_io_kick(struct vhost_work *work);
+void vhost_scsi_io_run(struct vhost_scsi_vq *svq);
 void vhost_scsi_complete_work(struct vhost_work *work);
+void vhost_scsi_complete(struct vhost_scsi_vq *svq);
+void vhost_scsi_complete_all(struct vhost_scsi *vs);
 void vhost_scsi_queue_done(struct vhost_scsi_cmd *cmd);
+void vhost_scsi_recheck_fn(struct timer_list *t);
+
+/* scsi_worker.c: our request-queue threads */
+void vhost_scsi_worker_init_vq(struct vhost_scsi_vq *svq);
+bool vhost_scsi_worker_signal(struct vhost_scsi_vq *svq, int bit);
+int vhost_scsi_workers_start(struct vhost_scsi *vs);
+void vhost_scsi_workers_unpublish(struct vhost_scsi *vs);
+void vhost_scsi_workers_stop(struct vhost_scsi *vs);
 
 /* scsi_map.c: pinning a request's buffers */
 int vhost_scsi_map_cmd(struct vhost_scsi_cmd *cmd, struct vhost_scsi_req *req);

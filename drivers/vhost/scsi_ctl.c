@@ -9,8 +9,11 @@
  * answered from that tracking alone; CLEAR ACA is a no-op since we never
  * report ACA.  A TMF's response is written only after every command it ended
  * has had its own response written: the target core does not let go of a
- * TMF before the commands it aborts are released, each release queues that
- * command's completion work, and the vhost worker runs work in order.
+ * TMF before the commands it aborts are released, and each release hands
+ * that command to the thread serving its queue first, and tmf_work answers
+ * what the request queues have been handed (vhost_scsi_complete_all())
+ * before it answers TMFs: with our own request-queue threads
+ * (scsi_worker.c) that thread is not the one that answers the TMF.
  *
  * Nothing here waits: a TMF that must run in the target core is handed to
  * it and answered from tmf_work, so the request queue that carries an
@@ -71,9 +74,24 @@ static bool vhost_scsi_ctl_answer(struct vhost_virtqueue *vq,
 /* ---- the task set, as our pools see it ---- */
 
 /*
+ * A request queue's pool, while the TMF code looks at it.  The thread
+ * serving the queue (ours or the vhost worker) takes commands, submits
+ * them and answers them under the queue's mutex, so with it held every
+ * command is either not yet submitted (in_lio false) or fully handed to the
+ * target core, and its tag, LUN and TPG stay as read.  Nested inside the
+ * control queue's mutex (lock order, scsi.h); the pools themselves change
+ * only under vhost_dev.mutex and outlive the endpoint a TMF came through.
+ */
+static void vhost_scsi_pool_lock(struct vhost_scsi *vs,
+				 struct vhost_scsi_vq *svq)
+{
+	lockdep_assert_held(&vs->vqs[VHOST_SCSI_VQ_CTL].vq.mutex);
+	mutex_lock_nested(&svq->vq.mutex, SINGLE_DEPTH_NESTING);
+}
+
+/*
  * Commands in the target core for @tpg (and @lun unless @any_lun), and
- * with @tag if given.  Pool membership only changes in the worker, where
- * this runs too, and the pools outlive the endpoint this TMF came through.
+ * with @tag if given; @fn runs on each with its queue's mutex held.
  */
 static unsigned int vhost_scsi_visit(struct vhost_scsi *vs,
 				     const struct vhost_scsi_tpg *tpg,
@@ -82,12 +100,15 @@ static unsigned int vhost_scsi_visit(struct vhost_scsi *vs,
 				     void *arg)
 {
 	unsigned int found = 0, i;
-	int q;
+	int q, stop = 0;
 
-	for (q = VHOST_SCSI_VQ_IO; q < vs->nvqs; q++) {
+	for (q = VHOST_SCSI_VQ_IO; q < vs->nvqs && !stop; q++) {
 		struct vhost_scsi_vq *svq = &vs->vqs[q];
 
-		for (i = 0; i < svq->pool_size; i++) {
+		if (!svq->pool_size)
+			continue;
+		vhost_scsi_pool_lock(vs, svq);
+		for (i = 0; i < svq->pool_size && !stop; i++) {
 			struct vhost_scsi_cmd *cmd = &svq->cmds[i];
 
 			if (!READ_ONCE(cmd->in_lio) || cmd->tpg != tpg ||
@@ -95,9 +116,10 @@ static unsigned int vhost_scsi_visit(struct vhost_scsi *vs,
 			    (tag && cmd->se_cmd.tag != *tag))
 				continue;
 			found++;
-			if (fn && fn(cmd, arg))
-				return found;
+			if (fn)
+				stop = fn(cmd, arg);
 		}
+		mutex_unlock(&svq->vq.mutex);
 	}
 	return found;
 }
@@ -106,13 +128,6 @@ static int vhost_scsi_mark_reset(struct vhost_scsi_cmd *cmd, void *arg)
 {
 	WRITE_ONCE(cmd->abort_response, VIRTIO_SCSI_S_RESET);
 	return 0;
-}
-
-/* Keep the first command found in *@arg. */
-static int vhost_scsi_find(struct vhost_scsi_cmd *cmd, void *arg)
-{
-	*(struct vhost_scsi_cmd **)arg = cmd;
-	return 1;
 }
 
 /*
@@ -134,6 +149,28 @@ static int vhost_scsi_mark_abort(struct vhost_scsi_cmd *cmd, void *arg)
 	if (!READ_ONCE(cmd->in_lio))
 		WRITE_ONCE(cmd->abort_seq, 0);
 	return 0;
+}
+
+/* ABORT TASK's lookup (vhost_scsi_find_mark()). */
+struct vhost_scsi_abort_find {
+	const struct vhost_scsi_tmf *tmf;
+	struct vhost_scsi_cmd *cmd;
+	bool marked;
+};
+
+/*
+ * Mark the first command found for the aborting TMF and note whether the
+ * mark held (no earlier abort targeted it, and it was still in the target
+ * core), under its queue's mutex.
+ */
+static int vhost_scsi_find_mark(struct vhost_scsi_cmd *cmd, void *arg)
+{
+	struct vhost_scsi_abort_find *f = arg;
+
+	vhost_scsi_mark_abort(cmd, (void *)f->tmf);
+	f->cmd = cmd;
+	f->marked = READ_ONCE(cmd->abort_seq) == f->tmf->seq;
+	return 1;
 }
 
 static bool vhost_scsi_lun_exists(struct vhost_scsi_tpg *tpg, u16 unpacked)
@@ -225,8 +262,21 @@ static int vhost_scsi_tmf_submit(struct vhost_scsi_tmf *tmf,
  * a guest ties up a bounded number of the target core's kernel workers.
  */
 
-/* The next command @tmf marked that is still in the target core. */
-static struct vhost_scsi_cmd *vhost_scsi_next_marked(struct vhost_scsi_tmf *tmf)
+/* A command to abort, as read under its queue's mutex. */
+struct vhost_scsi_abort_target {
+	struct vhost_scsi_cmd *cmd;
+	struct se_session *se_sess;
+	u64 tag;
+	u16 lun;
+};
+
+/*
+ * The next command @tmf marked that is still in the target core, copied
+ * into @t: once the queue's mutex is dropped the command may finish and be
+ * reused, and the ABORT TASK must name the one that was marked.
+ */
+static bool vhost_scsi_next_marked(struct vhost_scsi_tmf *tmf,
+				   struct vhost_scsi_abort_target *t)
 {
 	struct vhost_scsi *vs = tmf->vs;
 	struct vhost_scsi_cmd *cmd;
@@ -234,31 +284,44 @@ static struct vhost_scsi_cmd *vhost_scsi_next_marked(struct vhost_scsi_tmf *tmf)
 	for (; tmf->cursor_q < vs->nvqs; tmf->cursor_q++, tmf->cursor_i = 0) {
 		struct vhost_scsi_vq *svq = &vs->vqs[tmf->cursor_q];
 
+		if (!svq->pool_size)
+			continue;
+		vhost_scsi_pool_lock(vs, svq);
 		while (tmf->cursor_i < svq->pool_size) {
 			cmd = &svq->cmds[tmf->cursor_i++];
-			if (READ_ONCE(cmd->abort_seq) == tmf->seq &&
-			    READ_ONCE(cmd->in_lio))
-				return cmd;
+			if (READ_ONCE(cmd->abort_seq) != tmf->seq ||
+			    !READ_ONCE(cmd->in_lio))
+				continue;
+			t->cmd = cmd;
+			t->se_sess = cmd->tpg->se_sess;
+			t->tag = cmd->se_cmd.tag;
+			t->lun = cmd->se_cmd.orig_fe_lun;
+			mutex_unlock(&svq->vq.mutex);
+			return true;
 		}
+		mutex_unlock(&svq->vq.mutex);
 	}
-	return NULL;
+	return false;
 }
 
-/* One ABORT TASK for @cmd on behalf of the fanned-out TMF @parent. */
-static void vhost_scsi_abort_one(struct vhost_scsi_cmd *cmd,
+/*
+ * One ABORT TASK for @t on behalf of the fanned-out TMF @parent.  If it
+ * cannot be sent the mark goes: release_cmd may have cleared it already,
+ * and no other TMF marks while this one runs, so clearing it is harmless.
+ */
+static void vhost_scsi_abort_one(const struct vhost_scsi_abort_target *t,
 				 struct vhost_scsi_tmf *parent)
 {
 	struct vhost_scsi_tmf *child = vhost_scsi_tmf_alloc(parent->vs, parent);
 
-	if (child && !vhost_scsi_tmf_submit(child, cmd->tpg->se_sess,
-					    cmd->se_cmd.orig_fe_lun,
-					    TMR_ABORT_TASK, cmd->se_cmd.tag)) {
+	if (child && !vhost_scsi_tmf_submit(child, t->se_sess, t->lun,
+					    TMR_ABORT_TASK, t->tag)) {
 		parent->pending++;
 		return;
 	}
 	if (child)
 		vhost_scsi_tmf_free(child);
-	WRITE_ONCE(cmd->abort_seq, 0);
+	WRITE_ONCE(t->cmd->abort_seq, 0);
 	parent->response = VIRTIO_SCSI_S_FAILURE;
 }
 
@@ -266,11 +329,11 @@ static void vhost_scsi_abort_one(struct vhost_scsi_cmd *cmd,
 static enum vhost_scsi_tmf_state
 vhost_scsi_fan_out_more(struct vhost_virtqueue *vq, struct vhost_scsi_tmf *tmf)
 {
-	struct vhost_scsi_cmd *cmd;
+	struct vhost_scsi_abort_target t;
 
 	while (tmf->pending < VHOST_SCSI_ABORT_WINDOW &&
-	       (cmd = vhost_scsi_next_marked(tmf)))
-		vhost_scsi_abort_one(cmd, tmf);
+	       vhost_scsi_next_marked(tmf, &t))
+		vhost_scsi_abort_one(&t, tmf);
 	if (tmf->pending)
 		return VHOST_SCSI_TMF_PENDING;
 	return vhost_scsi_tmf_finish(vq, tmf);
@@ -301,19 +364,17 @@ static enum vhost_scsi_tmf_state
 vhost_scsi_abort_task_start(struct vhost_virtqueue *vq,
 			    struct vhost_scsi_tmf *tmf)
 {
-	struct vhost_scsi_cmd *cmd = NULL;
+	struct vhost_scsi_abort_find f = { .tmf = tmf };
 
 	vhost_scsi_visit(tmf->vs, tmf->tpg, false, tmf->lun, &tmf->tag,
-			 vhost_scsi_find, &cmd);
-	if (cmd)
-		vhost_scsi_mark_abort(cmd, tmf);
-	if (!cmd || READ_ONCE(cmd->abort_seq) != tmf->seq) {
+			 vhost_scsi_find_mark, &f);
+	if (!f.marked) {
 		tmf->response = VIRTIO_SCSI_S_FUNCTION_COMPLETE;
 		return vhost_scsi_tmf_finish(vq, tmf);
 	}
 	if (vhost_scsi_tmf_submit(tmf, tmf->tpg->se_sess, tmf->lun,
 				  TMR_ABORT_TASK, tmf->tag)) {
-		WRITE_ONCE(cmd->abort_seq, 0);
+		WRITE_ONCE(f.cmd->abort_seq, 0);
 		return vhost_scsi_tmf_finish(vq, tmf);
 	}
 	return VHOST_SCSI_TMF_PENDING;
@@ -405,6 +466,8 @@ void vhost_scsi_tmf_work(struct vhost_work *work)
 	list = llist_reverse_order(llist_del_all(&vs->tmf_done));
 	if (!list)
 		return;
+	/* Commands these TMFs ended were handed back before them. */
+	vhost_scsi_complete_all(vs);
 	mutex_lock(&vq->mutex);
 	llist_for_each_entry_safe(tmf, next, list, node)
 		vhost_scsi_tmf_done(vq, tmf);

@@ -17,10 +17,11 @@
  * release:  pages unpinned, chained chunks freed, command back on the
  *           free list.
  *
- * Everything that touches guest memory runs in the vhost worker, which has
- * the client's mm.  Requests of up to VHOST_SCSI_INLINE_SGL pages with
- * their response in one iovec allocate nothing; larger or split ones
- * allocate in the worker, which may sleep (see vhost_scsi_prepare_cmd for
+ * Everything that touches guest memory runs in the thread serving the queue
+ * (ours or the vhost worker, scsi_worker.c), which has the client's mm.
+ * Requests of up to VHOST_SCSI_INLINE_SGL pages with their response in
+ * one iovec allocate nothing; larger or split ones allocate in that
+ * thread, which may sleep (see vhost_scsi_prepare_cmd for
  * what a failure answers).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -457,24 +458,58 @@ vhost_scsi_handle_one(struct vhost_scsi_vq *svq,
 	return VHOST_SCSI_SUBMITTED;
 }
 
-void vhost_scsi_handle_io_kick(struct vhost_work *work)
+/*
+ * Kick suppression: while commands are in the target core their
+ * completions will look at the ring again (vhost_scsi_complete), so the
+ * guest need not kick: notifications stay off until the queue drains.
+ * With one command in flight there is nothing to save (a guest waiting
+ * for it kicks once either way), and a command that does not come back
+ * soon must not hide new requests behind it: notifications stay off only
+ * while completion batches keep coming (one since the last look), and the
+ * recheck timer looks again a jiffy later, turning them back on if none
+ * came.  Return: true to leave notifications off.
+ */
+static bool vhost_scsi_suppress(struct vhost_scsi_vq *svq)
 {
-	struct vhost_virtqueue *vq = container_of(work, struct vhost_virtqueue,
-						  poll.work);
-	struct vhost_scsi_vq *svq = to_svq(vq);
-	const struct vhost_scsi_endpoint *ep;
+	lockdep_assert_held(&svq->vq.mutex);
+	if (atomic_read(&svq->inflight) < 2 || svq->suppressed == svq->batches)
+		return false;
+	svq->suppressed = svq->batches;
+	svq->notify_off = true;
+	if (!timer_pending(&svq->recheck))
+		mod_timer(&svq->recheck, jiffies + 1);
+	return true;
+}
+
+/* The recheck timer: have the queue's thread look at the ring again. */
+void vhost_scsi_recheck_fn(struct timer_list *t)
+{
+	struct vhost_scsi_vq *svq = from_timer(svq, t, recheck);
+
+	if (!vhost_scsi_worker_signal(svq, VHOST_SCSI_PENDING_KICK))
+		vhost_poll_queue(&svq->vq.poll);
+}
+
+/*
+ * Take what the guest made available, bounded by the weight.
+ * Return: true if a descriptor was returned at once (signal needed).
+ */
+static bool vhost_scsi_io_poll(struct vhost_scsi_vq *svq,
+			       const struct vhost_scsi_endpoint *ep)
+{
+	struct vhost_virtqueue *vq = &svq->vq;
 	enum vhost_scsi_outcome ret;
 	bool used = false;
 	int n = 0;
 
-	mutex_lock(&vq->mutex);
-	ep = vhost_vq_get_backend(vq);
-	if (!ep)
-		goto out;
+	lockdep_assert_held(&vq->mutex);
 	vhost_disable_notify(&svq->vs->dev, vq);
 	do {
 		ret = vhost_scsi_handle_one(svq, ep);
 		if (ret == VHOST_SCSI_EMPTY) {
+			if (vhost_scsi_suppress(svq))
+				break;
+			svq->notify_off = false;
 			if (likely(!vhost_enable_notify(&svq->vs->dev, vq)))
 				break;
 			vhost_disable_notify(&svq->vs->dev, vq);
@@ -486,18 +521,42 @@ void vhost_scsi_handle_io_kick(struct vhost_work *work)
 		}
 		used |= ret == VHOST_SCSI_USED;
 	} while (!vhost_exceeds_weight(vq, ++n, 0));
-	if (used)
+	return used;
+}
+
+/* A kick, in the thread serving @svq. */
+void vhost_scsi_io_run(struct vhost_scsi_vq *svq)
+{
+	struct vhost_virtqueue *vq = &svq->vq;
+	const struct vhost_scsi_endpoint *ep;
+
+	mutex_lock(&vq->mutex);
+	ep = vhost_vq_get_backend(vq);
+	if (ep && vhost_scsi_io_poll(svq, ep))
 		vhost_signal(&svq->vs->dev, vq);
-out:
 	mutex_unlock(&vq->mutex);
+}
+
+/*
+ * The queue's poll work, in the core's worker: run the kick there, or
+ * pass it to our thread serving the queue (scsi_worker.c).
+ */
+void vhost_scsi_handle_io_kick(struct vhost_work *work)
+{
+	struct vhost_virtqueue *vq = container_of(work, struct vhost_virtqueue,
+						  poll.work);
+	struct vhost_scsi_vq *svq = to_svq(vq);
+
+	if (!vhost_scsi_worker_signal(svq, VHOST_SCSI_PENDING_KICK))
+		vhost_scsi_io_run(svq);
 }
 
 /* ---- complete and release ---- */
 
 /*
- * From release_cmd, any context: the worker takes it from here.  Once
- * @cmd is on the list the device may go away: see the handoff rule in
- * scsi.h for the RCU section.
+ * From release_cmd, any context: the thread serving the queue takes it
+ * from here.  Once @cmd is on the list the device may go away: see the
+ * handoff rule in scsi.h for the RCU section.
  */
 void vhost_scsi_queue_done(struct vhost_scsi_cmd *cmd)
 {
@@ -505,7 +564,8 @@ void vhost_scsi_queue_done(struct vhost_scsi_cmd *cmd)
 
 	rcu_read_lock();
 	llist_add(&cmd->node, &svq->done);
-	vhost_work_queue(&svq->vs->dev, &svq->done_work);
+	if (!vhost_scsi_worker_signal(svq, VHOST_SCSI_PENDING_DONE))
+		vhost_work_queue(&svq->vs->dev, &svq->done_work);
 	rcu_read_unlock();
 }
 
@@ -554,25 +614,24 @@ static u32 vhost_scsi_send_resp(struct vhost_scsi_cmd *cmd)
 }
 
 /*
- * The worker's side of completion: responses for everything on the done
- * list, their descriptors returned with one used-ring update and one
- * signal for the batch.  vq->heads holds the batch (the vhost core sized
- * it to the iov limit, UIO_MAXIOV entries).
+ * The serving thread's side of completion: responses for everything on the
+ * done list, their descriptors returned with one used-ring update, then,
+ * if notifications were left off, a look at the ring (kick suppression:
+ * the guest may have added requests without kicking), and one signal for
+ * all of it.  vq->heads holds the
+ * batch (the vhost core sized it to the iov limit, UIO_MAXIOV entries).
  */
-void vhost_scsi_complete_work(struct vhost_work *work)
+void vhost_scsi_complete(struct vhost_scsi_vq *svq)
 {
-	struct vhost_scsi_vq *svq = container_of(work, struct vhost_scsi_vq,
-						 done_work);
 	struct vhost_virtqueue *vq = &svq->vq;
+	const struct vhost_scsi_endpoint *ep;
 	struct vhost_scsi_cmd *cmd, *next;
 	struct llist_node *list;
 	unsigned int n = 0;
 
-	list = llist_del_all(&svq->done);
-	if (!list)
-		return;
-	list = llist_reverse_order(list);
+	/* Taken under the mutex: see vhost_scsi_complete_all(). */
 	mutex_lock(&vq->mutex);
+	list = llist_reverse_order(llist_del_all(&svq->done));
 	llist_for_each_entry_safe(cmd, next, list, node) {
 		vq->heads[n].id = cpu_to_vhost32(vq, cmd->head);
 		vq->heads[n].len = cpu_to_vhost32(vq, vhost_scsi_send_resp(cmd));
@@ -585,6 +644,36 @@ void vhost_scsi_complete_work(struct vhost_work *work)
 	}
 	if (n)
 		vhost_add_used_n(vq, vq->heads, n);
-	vhost_signal(&svq->vs->dev, vq);
+	if (list) {
+		svq->batches++;
+		/* Only a queue whose guest was told not to kick is looked at. */
+		ep = vhost_vq_get_backend(vq);
+		if (ep && svq->notify_off)
+			vhost_scsi_io_poll(svq, ep);
+		vhost_signal(&svq->vs->dev, vq);
+	}
 	mutex_unlock(&vq->mutex);
+}
+
+/*
+ * Answer every command already handed back, in whichever thread: the TMF
+ * code calls this before answering TMFs, so a command a TMF ended is
+ * answered before the TMF (the target core released it first).  A
+ * queue's thread takes its done list under the queue's mutex, so once the
+ * mutex is ours no earlier command is half answered.
+ */
+void vhost_scsi_complete_all(struct vhost_scsi *vs)
+{
+	int q;
+
+	for (q = VHOST_SCSI_VQ_IO; q < vs->nvqs; q++)
+		if (vs->vqs[q].pool_size)
+			vhost_scsi_complete(&vs->vqs[q]);
+}
+
+/* Completion in the core's worker (workers=0, or a queue without a thread). */
+void vhost_scsi_complete_work(struct vhost_work *work)
+{
+	vhost_scsi_complete(container_of(work, struct vhost_scsi_vq,
+					 done_work));
 }

@@ -5,7 +5,9 @@
  * QEMU opens the device, makes itself owner, hands over the guest memory
  * table and the virtqueues through the generic vhost ioctls, then binds a
  * WWN of the "vhost" fabric with VHOST_SCSI_SET_ENDPOINT.  From then on the
- * vhost worker serves the queues (scsi_io.c, scsi_ctl.c, scsi_evt.c).
+ * vhost worker serves the control and event queues (scsi_ctl.c,
+ * scsi_evt.c) and our threads or the vhost worker the request queues
+ * (scsi_worker.c, scsi_io.c).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -45,6 +47,15 @@ static void vhost_scsi_init_vqs(struct vhost_scsi *vs)
 	}
 }
 
+/* After vhost_dev_init(): request queues' kicks go to our threads. */
+static void vhost_scsi_init_io_vqs(struct vhost_scsi *vs)
+{
+	int i;
+
+	for (i = VHOST_SCSI_VQ_IO; i < vs->nvqs; i++)
+		vhost_scsi_worker_init_vq(&vs->vqs[i]);
+}
+
 static int vhost_scsi_open(struct inode *inode, struct file *f)
 {
 	unsigned int io_vqs = clamp(max_io_vqs, 1U, VHOST_SCSI_MAX_IO_VQS);
@@ -70,6 +81,7 @@ static int vhost_scsi_open(struct inode *inode, struct file *f)
 	vhost_scsi_init_vqs(vs);
 	vhost_dev_init(&vs->dev, vs->vq_ptrs, vs->nvqs, UIO_MAXIOV,
 		       VHOST_SCSI_WEIGHT, 0, true, NULL);
+	vhost_scsi_init_io_vqs(vs);
 	f->private_data = vs;
 	return 0;
 
@@ -180,10 +192,18 @@ static void vhost_scsi_teardown(struct vhost_scsi *vs,
 		vhost_vq_set_backend(vq, NULL);
 		mutex_unlock(&vq->mutex);
 	}
+	/* Armed only with a backend (vhost_scsi_suppress()). */
+	for (i = VHOST_SCSI_VQ_IO; i < vs->nvqs; i++)
+		del_timer_sync(&vs->vqs[i].recheck);
 	vhost_dev_flush(&vs->dev);
 	wait_event(vs->drain_wq, vhost_scsi_drained(vs));
-	/* The target core's last handoffs are over (scsi.h, handoff rule). */
+	/*
+	 * The target core's last handoffs and the last kick wakes that saw
+	 * our threads are over (scsi.h, handoff rule); then the threads go.
+	 */
+	vhost_scsi_workers_unpublish(vs);
 	synchronize_rcu();
+	vhost_scsi_workers_stop(vs);
 
 	/* No more events after this; the flush then runs the last work. */
 	vhost_scsi_tpgs_unbind(ep);
@@ -234,6 +254,8 @@ static int vhost_scsi_set_endpoint(struct vhost_scsi *vs,
 	ret = vhost_scsi_alloc_pools(vs);
 	if (!ret)
 		ret = vhost_scsi_prepare_vqs(vs, ep);
+	if (!ret)
+		ret = vhost_scsi_workers_start(vs);
 	if (ret)
 		goto err_teardown;
 	vhost_scsi_start_vqs(vs, ep);

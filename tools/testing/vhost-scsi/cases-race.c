@@ -359,7 +359,7 @@ static int race_close_in_hold(struct tctx *t, const struct race_handoff *h)
 	return ret;
 }
 
-static int race_handoff_close(struct tctx *t)
+static int race_handoff_close_core(struct tctx *t)
 {
 	struct vscsi_req req[2];
 	struct vscsi_cmd cmd;
@@ -392,6 +392,23 @@ static int race_handoff_close(struct tctx *t)
 			     err_name(ret));
 	}
 	return race_close_in_hold(t, &race_cmd_handoff);
+}
+
+/*
+ * race_inject holds the handoff into the vhost core's worker
+ * (vhost_work_queue of the completion work), so the device serves its
+ * request queues from that worker here (workers=0); the handoff to our
+ * own threads follows the same RCU rule (drivers/vhost/scsi.h).
+ */
+static int race_handoff_close(struct tctx *t)
+{
+	int old = -1, ret;
+	bool set = !workers_param_set(0, &old);
+
+	ret = race_handoff_close_core(t);
+	if (set)
+		workers_param_set(old, NULL);
+	return ret;
 }
 
 /* ------------------------------------------------------------------ */

@@ -68,6 +68,9 @@ extern const struct tcase more_cases[];
 extern const struct tcase sec_cases[];
 extern const struct tcase sec2_cases[];
 extern const struct tcase bind_cases[];
+extern const struct tcase workers_cases[];
+/* vhost_scsi's workers parameter (cases-workers.c). */
+int workers_param_set(int val, int *old);
 extern const struct tcase race_cases[];
 extern const struct tcase pi_cases[];
 
