@@ -102,7 +102,10 @@ $(BUILD)/checkpatch/scripts/checkpatch.pl:
 	scripts/kernel-env.sh checkpatch $(BUILD)/checkpatch
 
 CHECKPATCH_FILES := $(filter-out %.mod.c,$(wildcard drivers/vhost/*.[ch])) \
-	include/uapi/linux/vhost_scsi.h
+	include/uapi/linux/vhost_scsi.h \
+	tools/testing/vhost-scsi/race-inject/race_inject.c \
+	tools/testing/vhost-scsi/race-inject/vhost_work.h \
+	tools/testing/vhost-scsi/cases-race.c
 
 checkpatch: $(BUILD)/checkpatch/scripts/checkpatch.pl
 	$(BUILD)/checkpatch/scripts/checkpatch.pl --no-tree --strict \
