@@ -255,9 +255,7 @@ static int evt_flood_probe(struct tctx *t, long long *took)
 			     "expected %d event buffers discarded before the probe, got %d",
 			     EVT_WARMUP,
 			     race_param_read("evt_discards"));
-	cmd_init(t, &cmd, lun0(t));
-	cmd.cdb = cdb;
-	cmd.cdb_len = scsi_cdb_tur(cdb);
+	tur_cmd_init(t, &cmd, lun0(t), cdb);
 	start = now_ms();
 	ret = vscsi_req_submit(t->dev, vscsi_req_vq(t->dev, 0), &req, &cmd,
 			       true);
