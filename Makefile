@@ -74,8 +74,9 @@ debug-kernel: check-deps
 
 # Mutation testing (not part of check): each tools/testing/mutants/*.patch
 # is one deliberate defect, built out of tree under $(BUILD)/mutants and run
-# against the driver suite in its own VM (after the unpatched module, which
-# must pass every case); fails if a mutant survives.
+# against the driver suite (or, for a "Suite: fabric" mutant, the fabric
+# suite) in its own VM, after the unpatched module, which must pass every
+# case of each suite used; fails if a mutant survives.
 # `make mutants MUTANTS="never-signal tmf-no-lio"` runs only those.
 mutants: check-deps
 	@$(MAKE) --no-print-directory tools
