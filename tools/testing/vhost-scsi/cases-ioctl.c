@@ -358,9 +358,10 @@ static int legacy_fields_guest_endian(struct tctx *t)
 
 /*
  * ANY_LAYOUT not acked either: a request cut every 7 bytes (header, CDB,
- * response and data split across descriptors) is still served.  A first
- * write in the natural layout puts another pattern under the split one,
- * so that a split WRITE that moved no data cannot pass.
+ * response and data split across descriptors, at most 89 of them: one
+ * chain fits the ring) is still served.  A first write in the natural
+ * layout puts another pattern under the split one, so that a split WRITE
+ * that moved no data cannot pass.
  */
 static int legacy_any_layout_without_ack(struct tctx *t)
 {
@@ -371,10 +372,10 @@ static int legacy_any_layout_without_ack(struct tctx *t)
 	if (ret)
 		return ret;
 	vq = vscsi_req_vq(t->dev, 0);
-	ret = write_read_verify(t, vq, LEGACY_LBA, 1024, false, NULL, NULL,
+	ret = write_read_verify(t, vq, LEGACY_LBA, 512, false, NULL, NULL,
 				LEGACY_SEED);
 	if (!ret)
-		ret = write_read_verify(t, vq, LEGACY_LBA, 1024, false, &every7,
+		ret = write_read_verify(t, vq, LEGACY_LBA, 512, false, &every7,
 					&every7, LEGACY_SEED + 1);
 	return ret;
 }
