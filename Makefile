@@ -74,8 +74,9 @@ debug-kernel: check-deps
 
 # Mutation testing (not part of check): each tools/testing/mutants/*.patch
 # is one deliberate defect, built out of tree under $(BUILD)/mutants and run
-# against the driver suite in its own VM (after the unpatched module, which
-# must pass every case); fails if a mutant survives.
+# against the driver suite (or, for a "Suite: fabric" mutant, the fabric
+# suite) in its own VM, after the unpatched module, which must pass every
+# case of each suite used; fails if a mutant survives.
 # `make mutants MUTANTS="never-signal tmf-no-lio"` runs only those.
 mutants: check-deps
 	@$(MAKE) --no-print-directory tools
@@ -102,7 +103,10 @@ $(BUILD)/checkpatch/scripts/checkpatch.pl:
 	scripts/kernel-env.sh checkpatch $(BUILD)/checkpatch
 
 CHECKPATCH_FILES := $(filter-out %.mod.c,$(wildcard drivers/vhost/*.[ch])) \
-	include/uapi/linux/vhost_scsi.h
+	include/uapi/linux/vhost_scsi.h \
+	tools/testing/vhost-scsi/race-inject/race_inject.c \
+	tools/testing/vhost-scsi/race-inject/vhost_work.h \
+	tools/testing/vhost-scsi/cases-race.c
 
 checkpatch: $(BUILD)/checkpatch/scripts/checkpatch.pl
 	$(BUILD)/checkpatch/scripts/checkpatch.pl --no-tree --strict \

@@ -62,9 +62,7 @@ static void note_same_queue(struct tctx *t, struct vscsi_vq *vq)
 	uint8_t cdb[6];
 	int ret;
 
-	cmd_init(t, &cmd, lun0(t));
-	cmd.cdb = cdb;
-	cmd.cdb_len = scsi_cdb_tur(cdb);
+	tur_cmd_init(t, &cmd, lun0(t), cdb);
 	cmd.timeout_ms = t->cfg->drop_ms;
 	ret = vscsi_cmd_run_on(t->dev, vq, &cmd, &res);
 	tnote(t, "same queue afterwards: %s", ret ? "no answer (wedged)" :
@@ -134,69 +132,66 @@ static struct vscsi_vq *desc_ids(struct tctx *t, uint16_t *ids, unsigned int n)
 	return vq;
 }
 
-static int desc_loop(struct tctx *t)
+/*
+ * A hand-made chain of up to two descriptors on request queue 0, each
+ * pointing at the TUR's header, its response or outside the memory table,
+ * and linked to another descriptor of the chain (by index), to none, or
+ * to one past the ring.
+ */
+enum raw_buf { RAW_HDR, RAW_RESP, RAW_OUTSIDE };
+#define RAW_END		(-1)	/* no VRING_DESC_F_NEXT */
+#define RAW_PAST_RING	(-2)	/* next = ring size + 5 */
+
+struct raw_desc {
+	enum raw_buf buf;
+	bool write;
+	int next;
+};
+
+struct raw_chain {
+	unsigned int n;
+	struct raw_desc desc[2];
+	bool resp_mapped;	/* the response is where the device can write */
+};
+
+static const struct raw_chain chain_loop = {
+	2, { { RAW_HDR, false, 1 }, { RAW_RESP, true, 0 } }, true };
+static const struct raw_chain chain_outside_memtable = {
+	2, { { RAW_HDR, false, 1 }, { RAW_OUTSIDE, true, RAW_END } }, false };
+static const struct raw_chain chain_write_before_read = {
+	2, { { RAW_RESP, true, 1 }, { RAW_HDR, false, RAW_END } }, true };
+static const struct raw_chain chain_next_past_ring = {
+	1, { { RAW_HDR, false, RAW_PAST_RING } }, true };
+
+/* The malformed chain t->arg: rejected, the other queue unharmed. */
+static int raw_chain_rejected(struct tctx *t)
 {
+	const struct raw_chain *spec = t->arg;
 	struct vscsi_vq *vq;
 	struct raw_tur r;
-	uint16_t ids[2];
+	uint16_t ids[2], flags, next;
+	uint64_t addr;
+	uint32_t len;
+	unsigned int i;
 	int ret = fix_two_queues(t, &r);
 
 	if (ret)
 		return ret;
-	vq = desc_ids(t, ids, 2);
-	vscsi_vq_desc_set(vq, ids[0], r.hdr, r.hdr_len, VRING_DESC_F_NEXT,
-			  ids[1]);
-	vscsi_vq_desc_set(vq, ids[1], r.resp, VSCSI_RESP_SIZE,
-			  VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, ids[0]);
-	return expect_chain_rejected(t, publish(t, ids, 2), &r);
-}
+	vq = desc_ids(t, ids, spec->n);
+	for (i = 0; i < spec->n; i++) {
+		const struct raw_desc *d = &spec->desc[i];
 
-static int addr_outside_memtable(struct tctx *t)
-{
-	struct vscsi_vq *vq;
-	struct raw_tur r;
-	uint16_t ids[2];
-	int ret = fix_two_queues(t, &r);
-
-	if (ret)
-		return ret;
-	vq = desc_ids(t, ids, 2);
-	vscsi_vq_desc_set(vq, ids[0], r.hdr, r.hdr_len, VRING_DESC_F_NEXT,
-			  ids[1]);
-	vscsi_vq_desc_set(vq, ids[1], OUTSIDE_GPA, VSCSI_RESP_SIZE,
-			  VRING_DESC_F_WRITE, 0);
-	return expect_chain_rejected(t, publish(t, ids, 2), NULL);
-}
-
-static int desc_write_before_read(struct tctx *t)
-{
-	struct vscsi_vq *vq;
-	struct raw_tur r;
-	uint16_t ids[2];
-	int ret = fix_two_queues(t, &r);
-
-	if (ret)
-		return ret;
-	vq = desc_ids(t, ids, 2);
-	vscsi_vq_desc_set(vq, ids[0], r.resp, VSCSI_RESP_SIZE,
-			  VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, ids[1]);
-	vscsi_vq_desc_set(vq, ids[1], r.hdr, r.hdr_len, 0, 0);
-	return expect_chain_rejected(t, publish(t, ids, 2), &r);
-}
-
-static int desc_next_outside_ring(struct tctx *t)
-{
-	struct vscsi_vq *vq;
-	struct raw_tur r;
-	uint16_t ids[1];
-	int ret = fix_two_queues(t, &r);
-
-	if (ret)
-		return ret;
-	vq = desc_ids(t, ids, 1);
-	vscsi_vq_desc_set(vq, ids[0], r.hdr, r.hdr_len, VRING_DESC_F_NEXT,
-			  vq->num + 5);
-	return expect_chain_rejected(t, publish(t, ids, 1), &r);
+		addr = d->buf == RAW_HDR ? r.hdr :
+		       d->buf == RAW_RESP ? r.resp : OUTSIDE_GPA;
+		len = d->buf == RAW_HDR ? r.hdr_len : VSCSI_RESP_SIZE;
+		flags = (d->write ? VRING_DESC_F_WRITE : 0) |
+			(d->next != RAW_END ? VRING_DESC_F_NEXT : 0);
+		next = d->next == RAW_PAST_RING ? vq->num + 5 :
+		       d->next == RAW_END ? 0 : ids[d->next];
+		vscsi_vq_desc_set(vq, ids[i], addr, len, flags, next);
+	}
+	return expect_chain_rejected(t, publish(t, ids, spec->n),
+				     spec->resp_mapped ? &r : NULL);
 }
 
 /* An indirect table whose length is not a multiple of 16 bytes. */
@@ -286,9 +281,7 @@ static int no_endpoint_request(struct tctx *t)
 
 	if (ret || (ret = fix_device(t, NULL)))
 		return ret;
-	cmd_init(t, &cmd, lun0(t));
-	cmd.cdb = cdb;
-	cmd.cdb_len = scsi_cdb_tur(cdb);
+	tur_cmd_init(t, &cmd, lun0(t), cdb);
 	ret = vscsi_req_submit(t->dev, vscsi_req_vq(t->dev, 0), &req, &cmd,
 			       true);
 	if (ret)
@@ -315,11 +308,10 @@ static int expect_error_answer(struct tctx *t, const struct vscsi_cmd *cmd,
 			       const char *what)
 {
 	struct vscsi_result res;
-	int ret = vscsi_cmd_run(t->dev, cmd, &res);
+	int ret = run_cmd(t, cmd, what, &res);
 
 	if (ret)
-		return tfail(t, "expected %s answered BAD_TARGET or FAILURE, "
-			     "got %s", what, err_name(ret));
+		return ret;
 	tnote(t, "answered %s status 0x%02x", vscsi_response_name(res.response),
 	      res.status);
 	if (res.response != VIRTIO_SCSI_S_BAD_TARGET &&
@@ -338,9 +330,7 @@ static int header_too_short(struct tctx *t)
 
 	if (ret)
 		return ret;
-	cmd_init(t, &cmd, lun0(t));
-	cmd.cdb = cdb;
-	cmd.cdb_len = scsi_cdb_tur(cdb);
+	tur_cmd_init(t, &cmd, lun0(t), cdb);
 	cmd.hdr_len = 10;	/* not even lun + tag */
 	return expect_error_answer(t, &cmd, "10-byte header");
 }
@@ -365,9 +355,7 @@ static int resp_too_short(struct tctx *t)
 
 	if (ret)
 		return ret;
-	cmd_init(t, &cmd, lun0(t));
-	cmd.cdb = cdb;
-	cmd.cdb_len = scsi_cdb_tur(cdb);
+	tur_cmd_init(t, &cmd, lun0(t), cdb);
 	cmd.resp_len = short_len;
 	ret = vscsi_req_submit(t->dev, vscsi_req_vq(t->dev, 0), &req, &cmd,
 			       true);
@@ -405,10 +393,9 @@ static int oversized_cdb(struct tctx *t)
 	cmd_init(t, &cmd, lun0(t));
 	cmd.cdb = cdb;
 	cmd.cdb_len = sizeof(cdb);
-	ret = vscsi_cmd_run(t->dev, &cmd, &res);
+	ret = run_cmd(t, &cmd, "oversized CDB", &res);
 	if (ret)
-		return tfail(t, "expected oversized CDB answered, got %s",
-			     err_name(ret));
+		return ret;
 	scsi_sense_parse(res.sense, res.sense_len, &s);
 	tnote(t, "answered %s status 0x%02x sense %x/%02x/%02x",
 	      vscsi_response_name(res.response), res.status, s.key, s.asc,
@@ -444,14 +431,10 @@ static int read_mismatched(struct tctx *t, uint16_t blocks, uint32_t buf_len,
 	if (ret)
 		return ret;
 	fill_pattern(expect, 2048, 512, 77);
-	cmd_init(t, &cmd, lun0(t));
-	cmd.cdb = cdb;
-	cmd.cdb_len = scsi_cdb_read10(cdb, 512, blocks);
-	cmd.data_in = in;
-	cmd.data_in_len = buf_len;
-	ret = vscsi_cmd_run(t->dev, &cmd, res);
+	read10_cmd_init(t, &cmd, lun0(t), cdb, 512, blocks, in, buf_len);
+	ret = run_cmd(t, &cmd, "READ", res);
 	if (ret)
-		return tfail(t, "expected READ answered, got %s", err_name(ret));
+		return ret;
 	tnote(t, "answered %s status 0x%02x resid %u",
 	      vscsi_response_name(res->response), res->status, res->resid);
 	return T_PASS;
@@ -502,10 +485,12 @@ const struct tcase bad_cases[] = {
 	{ "no_endpoint_request", no_endpoint_request },
 	{ "header_too_short", header_too_short },
 	{ "resp_too_short", resp_too_short },
-	{ "addr_outside_memtable", addr_outside_memtable },
-	{ "desc_loop", desc_loop },
-	{ "desc_write_before_read", desc_write_before_read },
-	{ "desc_next_outside_ring", desc_next_outside_ring },
+	{ "addr_outside_memtable", raw_chain_rejected,
+	  &chain_outside_memtable },
+	{ "desc_loop", raw_chain_rejected, &chain_loop },
+	{ "desc_write_before_read", raw_chain_rejected,
+	  &chain_write_before_read },
+	{ "desc_next_outside_ring", raw_chain_rejected, &chain_next_past_ring },
 	{ "indirect_bad_len", indirect_bad_len },
 	{ "desc_zero_len", desc_zero_len },
 	{ "oversized_cdb", oversized_cdb },

@@ -60,15 +60,11 @@ static int used_len_counts_bytes_written(struct tctx *t)
 	if (ret)
 		return tfail(t, "expected TUR to complete, got %s",
 			     err_name(ret));
-	cmd_init(t, &cmd, lun0(t));
-	cmd.cdb = cdb;
-	cmd.cdb_len = scsi_cdb_read10(cdb, 0, sizeof(buf) / 512);
-	cmd.data_in = buf;
-	cmd.data_in_len = sizeof(buf);
-	ret = vscsi_cmd_run(t->dev, &cmd, &res);
+	read10_cmd_init(t, &cmd, lun0(t), cdb, 0, sizeof(buf) / 512, buf,
+			sizeof(buf));
+	ret = run_cmd(t, &cmd, "READ(10)", &res);
 	if (ret)
-		return tfail(t, "expected READ(10) to complete, got %s",
-			     err_name(ret));
+		return ret;
 	if (res.used_len != res.want_used_len)
 		return tfail(t, "expected READ(10) used.len %u (response + "
 			     "4096), got %u", res.want_used_len, res.used_len);
@@ -480,56 +476,33 @@ static int multiqueue_inflight(struct tctx *t)
 	return ret;
 }
 
-static int expect_response(struct tctx *t, const struct vscsi_cmd *cmd,
-			   uint8_t want, const char *what)
-{
-	struct vscsi_result res;
-	int ret = vscsi_cmd_run(t->dev, cmd, &res);
+/* A TUR addressed where no TPG answers: BAD_TARGET, the queue goes on. */
+struct bad_addr {
+	bool lun_byte0;		/* lun[0] = 2, not 1; else a missing target */
+	const char *what;
+};
 
-	if (ret)
-		return tfail(t, "expected %s answered %s, got %s", what,
-			     vscsi_response_name(want), err_name(ret));
-	if (res.response != want)
-		return tfail(t, "expected %s answered %s(%u), got %s(%u)", what,
-			     vscsi_response_name(want), want,
-			     vscsi_response_name(res.response), res.response);
-	return T_PASS;
-}
+static const struct bad_addr bad_byte0 = { true, "TUR with lun[0]=2" };
+static const struct bad_addr bad_target = { false, "TUR to missing target" };
 
-static int bad_lun_byte0(struct tctx *t)
+static int bad_address(struct tctx *t)
 {
+	const struct bad_addr *spec = t->arg;
 	struct vscsi_cmd cmd;
 	uint8_t cdb[6];
 	int ret = fix_attach(t, NULL);
 
 	if (ret)
 		return ret;
-	cmd_init(t, &cmd, lun0(t));
-	cmd.cdb = cdb;
-	cmd.cdb_len = scsi_cdb_tur(cdb);
-	cmd.raw_lun = true;
-	vscsi_lun_encode(cmd.lun_bytes, t->cfg->target, lun0(t));
-	cmd.lun_bytes[0] = 2;
-	ret = expect_response(t, &cmd, VIRTIO_SCSI_S_BAD_TARGET,
-			      "TUR with lun[0]=2");
-	return ret ? ret : run_tur(t, vscsi_req_vq(t->dev, 0), "TUR after it");
-}
-
-static int bad_target_nonexistent(struct tctx *t)
-{
-	struct vscsi_cmd cmd;
-	uint8_t cdb[6];
-	int ret = fix_attach(t, NULL);
-
-	if (ret)
-		return ret;
-	cmd_init(t, &cmd, lun0(t));
-	cmd.target = t->cfg->missing_target;
-	cmd.cdb = cdb;
-	cmd.cdb_len = scsi_cdb_tur(cdb);
-	ret = expect_response(t, &cmd, VIRTIO_SCSI_S_BAD_TARGET,
-			      "TUR to missing target");
-	return ret ? ret : run_tur(t, vscsi_req_vq(t->dev, 0), "TUR after it");
+	tur_cmd_init(t, &cmd, lun0(t), cdb);
+	if (spec->lun_byte0) {
+		cmd.raw_lun = true;
+		vscsi_lun_encode(cmd.lun_bytes, t->cfg->target, lun0(t));
+		cmd.lun_bytes[0] = 2;
+	} else {
+		cmd.target = t->cfg->missing_target;
+	}
+	return expect_refused(t, &cmd, VIRTIO_SCSI_S_BAD_TARGET, spec->what);
 }
 
 static int lun_not_present(struct tctx *t)
@@ -542,9 +515,7 @@ static int lun_not_present(struct tctx *t)
 
 	if (ret)
 		return ret;
-	cmd_init(t, &cmd, t->cfg->missing_lun);
-	cmd.cdb = cdb;
-	cmd.cdb_len = scsi_cdb_tur(cdb);
+	tur_cmd_init(t, &cmd, t->cfg->missing_lun, cdb);
 	ret = vscsi_cmd_run(t->dev, &cmd, &res);
 	if (ret)
 		return tfail(t, "expected TUR to LUN %u answered, got %s",
@@ -577,8 +548,8 @@ const struct tcase io_cases[] = {
 	{ "rw_split_every_byte_header", rw_split_every_byte_header },
 	{ "rw_indirect", rw_indirect },
 	{ "multiqueue_inflight", multiqueue_inflight },
-	{ "bad_lun_byte0", bad_lun_byte0 },
-	{ "bad_target_nonexistent", bad_target_nonexistent },
+	{ "bad_lun_byte0", bad_address, &bad_byte0 },
+	{ "bad_target_nonexistent", bad_address, &bad_target },
 	{ "lun_not_present", lun_not_present },
 	{ NULL, NULL },
 };

@@ -154,9 +154,7 @@ static int tur_expect_call(struct tctx *t, struct vscsi_vq *vq,
 	int ret;
 
 	call_drain(vq);
-	cmd_init(t, &cmd, lun0(t));
-	cmd.cdb = cdb;
-	cmd.cdb_len = scsi_cdb_tur(cdb);
+	tur_cmd_init(t, &cmd, lun0(t), cdb);
 	ret = vscsi_req_submit(t->dev, vq, &req, &cmd, true);
 	if (ret)
 		return tfail(t, "expected %s: TUR submit 0, got %s", what,
@@ -251,6 +249,135 @@ static int notify_used_event_with_event_idx(struct tctx *t)
 		return ret;
 	*used_event = htole16(vq->last_used);
 	return tur_expect_call(t, vq, true, "used_event reached again");
+}
+
+/* ---- a legacy driver: VIRTIO_F_VERSION_1 not acked ---- */
+
+/*
+ * What a legacy (virtio 0.9.5) driver acks: no VERSION_1 and, for the
+ * strictest one, no ANY_LAYOUT either.  The device serves it as
+ * Documentation/target/vhost-scsi.rst ("A legacy driver") says: fields in
+ * the guest's byte order, which without CONFIG_VHOST_CROSS_ENDIAN_LEGACY
+ * (Debian's kernel) is this machine's, little endian; any layout.
+ */
+#define LEGACY_FEATURES	(VSCSI_DEFAULT_FEATURES & \
+			 ~((1ULL << VIRTIO_F_VERSION_1) | \
+			   (1ULL << VIRTIO_F_ANY_LAYOUT)))
+/* Far past the end of any test LUN: LBA OUT OF RANGE. */
+#define LEGACY_BAD_LBA	0xfffffff0u
+/* Blocks of LUN 0 no other case writes, and this case's two patterns. */
+#define LEGACY_LBA	4000
+#define LEGACY_SEED	0x1e6
+
+/*
+ * The response's 32-bit fields: a 1-block READ into a 2-block buffer
+ * leaves resid 512; a READ past the end gets a fixed-format sense whose
+ * length the response states.
+ */
+static int legacy_cmd_fields(struct tctx *t)
+{
+	struct vscsi_result res;
+	struct scsi_sense sense;
+	struct vscsi_cmd cmd;
+	uint8_t cdb[10], buf[1024];
+	int ret;
+
+	read10_cmd_init(t, &cmd, lun0(t), cdb, LEGACY_LBA, 1, buf,
+			sizeof(buf));
+	ret = run_cmd(t, &cmd, "READ(10)", &res);
+	if (ret)
+		return ret;
+	ret = expect_good(t, "READ(10) of 1 block into 2", &res);
+	if (ret)
+		return ret;
+	if (res.resid != 512)
+		return tfail(t, "expected resid 512 (little endian), got 0x%08x",
+			     res.resid);
+	cmd.cdb_len = scsi_cdb_read10(cdb, LEGACY_BAD_LBA, 1);
+	cmd.data_in_len = 512;
+	ret = run_cmd(t, &cmd, "READ(10) past the end", &res);
+	if (ret)
+		return ret;
+	scsi_sense_parse(res.sense, res.sense_len, &sense);
+	if (res.status != SCSI_STATUS_CHECK_CONDITION || res.sense_len < 18 ||
+	    res.sense_len > VSCSI_SENSE_SIZE || sense.asc != 0x21)
+		return tfail(t, "expected READ(10) past the end CHECK CONDITION with 18..%u sense bytes 5/21/00, got status 0x%02x, sense_len 0x%08x, sense %x/%02x/%02x",
+			     VSCSI_SENSE_SIZE, res.status, res.sense_len,
+			     sense.key, sense.asc, sense.ascq);
+	return T_PASS;
+}
+
+/*
+ * Control and event queue: a TMF's 32-bit subtype as the guest wrote it
+ * (read the other way round it is no TMF at all: REJECTED), and the
+ * event word of an events-missed event.
+ */
+static int legacy_ctl_evt_fields(struct tctx *t)
+{
+	struct vscsi_event ev;
+	uint8_t response;
+	int ret;
+
+	ret = vscsi_tmf(t->dev, VIRTIO_SCSI_T_TMF_ABORT_TASK_SET,
+			t->cfg->target, lun0(t), 0, &response,
+			t->cfg->drop_ms);
+	if (ret)
+		return tfail(t, "expected ABORT TASK SET answered, got %s",
+			     err_name(ret));
+	/* FUNCTION COMPLETE is VIRTIO_SCSI_S_OK (virtio 1.x 5.6.6.1.1). */
+	if (response != VIRTIO_SCSI_S_OK)
+		return tfail(t, "expected ABORT TASK SET answered FUNCTION_COMPLETE, got %s(%u)",
+			     vscsi_response_name(response), response);
+	ret = vscsi_set_events_missed(t->dev, 1);
+	if (!ret)
+		ret = vscsi_event_post(t->dev, 4);
+	if (!ret)
+		ret = vscsi_event_get(t->dev, &ev, VSCSI_DEFAULT_TIMEOUT_MS);
+	if (ret)
+		return tfail(t, "expected an events-missed event, got %s",
+			     err_name(ret));
+	if (ev.event != (VIRTIO_SCSI_T_NO_EVENT | VIRTIO_SCSI_T_EVENTS_MISSED))
+		return tfail(t, "expected event 0x%08x (little endian), got 0x%08x",
+			     VIRTIO_SCSI_T_NO_EVENT |
+			     VIRTIO_SCSI_T_EVENTS_MISSED, ev.event);
+	return T_PASS;
+}
+
+/* Fields in the guest's byte order on all three kinds of queue. */
+static int legacy_fields_guest_endian(struct tctx *t)
+{
+	int ret = attach_features(t, LEGACY_FEATURES);
+
+	if (ret)
+		return ret;
+	ret = legacy_cmd_fields(t);
+	if (!ret)
+		ret = legacy_ctl_evt_fields(t);
+	return ret;
+}
+
+/*
+ * ANY_LAYOUT not acked either: a request cut every 7 bytes (header, CDB,
+ * response and data split across descriptors, at most 89 of them: one
+ * chain fits the ring) is still served.  A first write in the natural
+ * layout puts another pattern under the split one, so that a split WRITE
+ * that moved no data cannot pass.
+ */
+static int legacy_any_layout_without_ack(struct tctx *t)
+{
+	struct vscsi_split every7 = { .mode = VSCSI_SPLIT_EVERY, .every = 7 };
+	struct vscsi_vq *vq;
+	int ret = attach_features(t, LEGACY_FEATURES);
+
+	if (ret)
+		return ret;
+	vq = vscsi_req_vq(t->dev, 0);
+	ret = write_read_verify(t, vq, LEGACY_LBA, 512, false, NULL, NULL,
+				LEGACY_SEED);
+	if (!ret)
+		ret = write_read_verify(t, vq, LEGACY_LBA, 512, false, &every7,
+					&every7, LEGACY_SEED + 1);
+	return ret;
 }
 
 static int features_unknown_bits_rejected(struct tctx *t)
@@ -445,6 +572,8 @@ const struct tcase ioctl_cases[] = {
 	{ "notify_flags_without_event_idx", notify_flags_without_event_idx },
 	{ "notify_used_event_with_event_idx",
 	  notify_used_event_with_event_idx },
+	{ "legacy_fields_guest_endian", legacy_fields_guest_endian },
+	{ "legacy_any_layout_without_ack", legacy_any_layout_without_ack },
 	{ "endpoint_unknown_wwpn_fails", endpoint_unknown_wwpn_fails },
 	{ "endpoint_bad_abi_version_fails", endpoint_bad_abi_version_fails },
 	{ "endpoint_set_succeeds", endpoint_set_succeeds },

@@ -14,7 +14,6 @@
 static int inout_rejected_without_feature(struct tctx *t)
 {
 	uint8_t out[512], in[512], cdb[16];
-	struct vscsi_result res;
 	struct vscsi_cmd cmd;
 	int ret = fix_attach(t, NULL);
 
@@ -28,23 +27,13 @@ static int inout_rejected_without_feature(struct tctx *t)
 	cmd.data_out_len = sizeof(out);
 	cmd.data_in = in;
 	cmd.data_in_len = sizeof(in);
-	ret = vscsi_cmd_run(t->dev, &cmd, &res);
-	if (ret)
-		return tfail(t, "expected the request answered, got %s",
-			     err_name(ret));
-	if (res.response != VIRTIO_SCSI_S_FAILURE)
-		return tfail(t, "expected response FAILURE(%u), got %s(%u)",
-			     VIRTIO_SCSI_S_FAILURE,
-			     vscsi_response_name(res.response), res.response);
-	return run_tur(t, vscsi_req_vq(t->dev, 0), "TUR after the rejection");
+	return expect_refused(t, &cmd, VIRTIO_SCSI_S_FAILURE,
+			      "WRITE(10) with data-in too");
 }
 
-/*
- * One WRITE(16) or READ(16) of @bytes at @lba, led by @pi protection
- * bytes, through @sp.
- */
-static int rw16(struct tctx *t, bool write, uint64_t lba, void *buf,
-		uint32_t bytes, uint32_t pi, const struct vscsi_split *sp)
+/* See vscsi-test.h.  Up to 8 MiB: a minute before it counts as lost. */
+int rw16(struct tctx *t, bool write, uint64_t lba, void *buf, uint32_t bytes,
+	 uint32_t pi, const struct vscsi_split *sp)
 {
 	const char *what = write ? "WRITE(16)" : "READ(16)";
 	struct vscsi_result res;
@@ -66,11 +55,10 @@ static int rw16(struct tctx *t, bool write, uint64_t lba, void *buf,
 		cmd.pi_bytesin = pi;
 	}
 	cmd.split = sp;
-	ret = vscsi_cmd_run(t->dev, &cmd, &res);
-	if (ret)
-		return tfail(t, "expected %s answered, got %s", what,
-			     err_name(ret));
-	ret = expect_good(t, what, &res);
+	cmd.timeout_ms = 60000;
+	ret = run_cmd(t, &cmd, what, &res);
+	if (!ret)
+		ret = expect_good(t, what, &res);
 	if (!ret && res.resid)
 		ret = tfail(t, "expected %s resid 0, got %u", what, res.resid);
 	return ret;
@@ -193,7 +181,6 @@ static int rw_over_max_pages_failure(struct tctx *t)
 	const uint32_t bytes = (2048 + 64 + 1) * 4096;
 	struct vscsi_opts opts = { .mem_size = 64 << 20 };
 	uint8_t *in = malloc(bytes), cdb[16];
-	struct vscsi_result res;
 	struct vscsi_cmd cmd;
 	int ret = fix_attach(t, &opts);
 
@@ -206,17 +193,8 @@ static int rw_over_max_pages_failure(struct tctx *t)
 	cmd.cdb_len = scsi_cdb_read16(cdb, 0, bytes / 512);
 	cmd.data_in = in;
 	cmd.data_in_len = bytes;
-	ret = vscsi_cmd_run(t->dev, &cmd, &res);
-	if (ret)
-		ret = tfail(t, "expected the request answered, got %s",
-			    err_name(ret));
-	else if (res.response != VIRTIO_SCSI_S_FAILURE)
-		ret = tfail(t, "expected response FAILURE(%u), got %s(%u) status 0x%02x",
-			    VIRTIO_SCSI_S_FAILURE,
-			    vscsi_response_name(res.response), res.response,
-			    res.status);
-	else
-		ret = run_tur(t, vscsi_req_vq(t->dev, 0), "TUR afterwards");
+	ret = expect_refused(t, &cmd, VIRTIO_SCSI_S_FAILURE,
+			     "READ(16) of 2,113 pages");
 out:
 	free(in);
 	return ret;
@@ -317,32 +295,36 @@ static int t10_pi_acked_after_endpoint(struct tctx *t)
 	return rw_pi_sizes(t);
 }
 
+/* See vscsi-test.h. */
+int pi_write_block(struct tctx *t, const uint8_t *out, uint32_t len,
+		   uint32_t pi, struct vscsi_result *res)
+{
+	struct vscsi_cmd cmd;
+	uint8_t cdb[10];
+
+	cmd_init(t, &cmd, lun0(t));
+	cmd.cdb = cdb;
+	cmd.cdb_len = scsi_cdb_write10(cdb, PI_LBA, 1);
+	cmd.data_out = out;
+	cmd.data_out_len = len;
+	cmd.pi_bytesout = pi;
+	return run_cmd(t, &cmd, "WRITE(10) with protection bytes", res);
+}
+
 /* pi_bytesout larger than the data-out buffer: S_FAILURE, device fine. */
 static int t10_pi_bytes_beyond_data_failure(struct tctx *t)
 {
-	uint8_t out[512], cdb[16];
+	uint8_t out[512] = { 0 };
 	struct vscsi_result res;
-	struct vscsi_cmd cmd;
 	int ret = attach_pi(t);
 
-	if (ret)
-		return ret;
-	memset(out, 0, sizeof(out));
-	cmd_init(t, &cmd, lun0(t));
-	cmd.cdb = cdb;
-	cmd.cdb_len = scsi_cdb_write10(cdb, 4096, 1);
-	cmd.data_out = out;
-	cmd.data_out_len = sizeof(out);
-	cmd.pi_bytesout = 4096;
-	ret = vscsi_cmd_run(t->dev, &cmd, &res);
-	if (ret)
-		return tfail(t, "expected the request answered, got %s",
-			     err_name(ret));
-	if (res.response != VIRTIO_SCSI_S_FAILURE)
-		return tfail(t, "expected response FAILURE(%u), got %s(%u)",
-			     VIRTIO_SCSI_S_FAILURE,
-			     vscsi_response_name(res.response), res.response);
-	return run_tur(t, vscsi_req_vq(t->dev, 0), "TUR afterwards");
+	if (!ret)
+		ret = pi_write_block(t, out, sizeof(out), 4096, &res);
+	if (!ret)
+		ret = expect_response(t, "WRITE(10) with 4096 PI bytes in 512",
+				      &res, VIRTIO_SCSI_S_FAILURE);
+	return ret ? ret : run_tur(t, vscsi_req_vq(t->dev, 0),
+				   "TUR afterwards");
 }
 
 #define FULL_RING	512	/* the module's pool stops at 256 commands */

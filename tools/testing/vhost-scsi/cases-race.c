@@ -124,6 +124,10 @@ static bool race_stock(void)
 	return module && !strcmp(module, "stock");
 }
 
+/* Debian's module's names for the functions our probes sit in. */
+#define RACE_STOCK_FNS \
+	" complete_fn=vhost_scsi_complete_cmd_work tmf_fn=vhost_scsi_tmf_resp_work"
+
 /* Load race_inject.ko (after vhost_scsi, whose symbols it probes). */
 static int fix_race(struct tctx *t, bool two_cpus)
 {
@@ -142,11 +146,10 @@ static int fix_race(struct tctx *t, bool two_cpus)
 	 */
 	snprintf(cmd, sizeof(cmd), "insmod '%s' spare=%s%s 2>&1", ko,
 		 getenv("VSCSI_RACE_SPARE") ? getenv("VSCSI_RACE_SPARE") : "Y",
-		 race_stock() ? " complete_fn=vhost_scsi_complete_cmd_work"
-				" tmf_fn=vhost_scsi_tmf_resp_work" : "");
+		 race_stock() ? RACE_STOCK_FNS : "");
 	if (system(cmd))
-		return tskip(t, "cannot load %s (run-all builds it: make -C "
-			     "race-inject; for another kernel set VSCSI_RACE_KO)",
+		return tskip(t,
+			     "cannot load %s (run-all builds it: make -C race-inject; for another kernel set VSCSI_RACE_KO)",
 			     ko);
 	return T_PASS;
 }
@@ -193,7 +196,7 @@ static bool race_wait_param(const char *name, int want, int ms)
 struct evt_flood {
 	struct vscsi_vq *vq;
 	uint64_t gpa[EVT_BUFS];
-	volatile bool stop;
+	bool stop;		/* set by the case, read by the thread: atomic */
 	int ret;
 };
 
@@ -221,7 +224,8 @@ static void *evt_flood_thread(void *arg)
 	 * waiting for the call: a loop that signals only when it ends would
 	 * otherwise run dry and end by itself.
 	 */
-	while (!f->ret && !f->stop && now_ms() < deadline) {
+	while (!f->ret && !__atomic_load_n(&f->stop, __ATOMIC_ACQUIRE) &&
+	       now_ms() < deadline) {
 		if (!vscsi_vq_reap(f->vq)) {
 			sched_yield();
 			continue;
@@ -247,12 +251,11 @@ static int evt_flood_probe(struct tctx *t, long long *took)
 	int ret;
 
 	if (!race_wait_param("evt_discards", EVT_WARMUP, 5000))
-		return tfail(t, "expected %d event buffers discarded before "
-			     "the probe, got %d", EVT_WARMUP,
+		return tfail(t,
+			     "expected %d event buffers discarded before the probe, got %d",
+			     EVT_WARMUP,
 			     race_param_read("evt_discards"));
-	cmd_init(t, &cmd, lun0(t));
-	cmd.cdb = cdb;
-	cmd.cdb_len = scsi_cdb_tur(cdb);
+	tur_cmd_init(t, &cmd, lun0(t), cdb);
 	start = now_ms();
 	ret = vscsi_req_submit(t->dev, vscsi_req_vq(t->dev, 0), &req, &cmd,
 			       true);
@@ -289,7 +292,7 @@ static int race_evt_flood(struct tctx *t)
 	if (pthread_create(&thread, NULL, evt_flood_thread, &f))
 		return tfail(t, "expected a flood thread, got none");
 	ret = evt_flood_probe(t, &took);
-	f.stop = true;
+	__atomic_store_n(&f.stop, true, __ATOMIC_RELEASE);
 	pthread_join(thread, NULL);
 	tnote(t, "%d bad buffers discarded; the TUR took %lld ms",
 	      race_param_read("evt_discards"), took);
@@ -299,8 +302,8 @@ static int race_evt_flood(struct tctx *t)
 		ret = tfail(t, "expected the flood to run, got %s",
 			    err_name(f.ret));
 	if (!ret && took > EVT_TUR_BOUND_MS)
-		ret = tfail(t, "expected a TUR answered within %d ms while bad "
-			    "event buffers are re-posted, took %lld ms",
+		ret = tfail(t,
+			    "expected a TUR answered within %d ms while bad event buffers are re-posted, took %lld ms",
 			    EVT_TUR_BOUND_MS, took);
 	return ret;
 }
@@ -347,11 +350,13 @@ static int race_close_in_hold(struct tctx *t, const struct race_handoff *h)
 	tnote(t, "handoffs held %d, device freed during the hold %d", delays,
 	      race_param_read_of(h, "overlaps"));
 	if (race_param_read_of(h, "overlaps") != 0)
-		ret = tfail(t, "expected close to wait for a held %s handoff, "
-			    "got the device freed under it", h->what);
+		ret = tfail(t,
+			    "expected close to wait for a held %s handoff, got the device freed under it",
+			    h->what);
 	else if (!held)
-		ret = tfail(t, "expected the second %s handoff held when both "
-			    "%s were answered, got it %s", h->what, h->items,
+		ret = tfail(t,
+			    "expected the second %s handoff held when both %s were answered, got it %s",
+			    h->what, h->items,
 			    delays ? "over" : "not begun");
 	snprintf(param, sizeof(param), "%s_ms", h->param);
 	race_param_write(param, 0);
@@ -437,9 +442,8 @@ static int race_tmf_handoff_close(struct tctx *t)
 	 * leave it to oops at the suite's teardown (see the header).
 	 */
 	if (race_stock())
-		return tskip(t, "Debian's module publishes a TMF by queueing "
-			     "its own work: no window between publishing and "
-			     "queueing to hold");
+		return tskip(t,
+			     "Debian's module publishes a TMF by queueing its own work: no window between publishing and queueing to hold");
 	ret = fix_race_dev(t, true);
 	if (ret)
 		return ret;
@@ -457,8 +461,9 @@ static int race_tmf_handoff_close(struct tctx *t)
 		ret = vscsi_ctl_wait(t->dev, &ctl[i], HOLD_MS * 4);
 	if (ret) {
 		race_param_write("tmf_handoff_ms", 0);
-		return tfail(t, "expected both LOGICAL UNIT RESETs answered, "
-			     "got %s", err_name(ret));
+		return tfail(t,
+			     "expected both LOGICAL UNIT RESETs answered, got %s",
+			     err_name(ret));
 	}
 	tnote(t, "LOGICAL UNIT RESETs answered %u and %u", ctl[0].in[0],
 	      ctl[1].in[0]);
@@ -509,8 +514,8 @@ static int race_nexus_drop(struct tctx *t)
 		return ret;
 	ret = run_tur(t, vscsi_req_vq(t->dev, 0), "TUR with the put held");
 	if (!ret && !race_wait_param("release_holding", 1, HOLD_MS / 2))
-		ret = tfail(t, "expected the session's last put held after "
-			    "the TUR, got it %s",
+		ret = tfail(t,
+			    "expected the session's last put held after the TUR, got it %s",
 			    race_param_read("release_delays") ? "over" :
 			    "not begun");
 	if (!ret)
@@ -525,15 +530,16 @@ static int race_nexus_drop(struct tctx *t)
 	ret = lio_nexus_set(t->cfg, t->cfg->target, "NULL");
 	took = now_ms() - start;
 	race_wait_param("release_delays", 1, HOLD_MS * 4);
-	tnote(t, "nexus drop took %lld ms; puts held %d, session freed during "
-	      "the hold %d", took, race_param_read("release_delays"),
+	tnote(t,
+	      "nexus drop took %lld ms; puts held %d, session freed during the hold %d",
+	      took, race_param_read("release_delays"),
 	      race_param_read("release_overlaps"));
 	if (ret)
 		ret = tfail(t, "expected the nexus dropped, got %s",
 			    err_name(ret));
 	else if (race_param_read("release_overlaps") != 0)
-		ret = tfail(t, "expected the nexus drop to wait for the target "
-			    "core's last put, got the session freed under it");
+		ret = tfail(t,
+			    "expected the nexus drop to wait for the target core's last put, got the session freed under it");
 	race_param_write("release_ms", 0);
 	race_unload();
 	if (lio_nexus_set(t->cfg, t->cfg->target, nexus) && !ret)

@@ -83,20 +83,6 @@ static int chain_run(struct tctx *t, const struct chain *c,
 	return T_PASS;
 }
 
-static int expect_response(struct tctx *t, const char *what,
-			   const struct vscsi_result *res, uint8_t want)
-{
-	struct scsi_sense s;
-
-	if (res->response == want)
-		return T_PASS;
-	scsi_sense_parse(res->sense, res->sense_len, &s);
-	return tfail(t, "expected %s answered %s, got %s status 0x%02x sense "
-		     "%x/%02x/%02x", what, vscsi_response_name(want),
-		     vscsi_response_name(res->response), res->status, s.key,
-		     s.asc, s.ascq);
-}
-
 int expect_sense(struct tctx *t, const char *what,
 		 const struct vscsi_result *res, uint8_t key, uint8_t asc,
 		 uint8_t ascq)
@@ -264,7 +250,6 @@ static int sec_read_capacity_readable_buffer(struct tctx *t)
 static int sec_vendor_opcode_data_in_failure(struct tctx *t)
 {
 	static const uint8_t cdb[6] = { 0xc0 };
-	struct vscsi_result res;
 	struct vscsi_cmd cmd;
 	uint8_t buf[512];
 	int ret = fix_attach(t, NULL);
@@ -276,12 +261,8 @@ static int sec_vendor_opcode_data_in_failure(struct tctx *t)
 	cmd.cdb_len = sizeof(cdb);
 	cmd.data_in = buf;
 	cmd.data_in_len = sizeof(buf);
-	ret = vscsi_cmd_run(t->dev, &cmd, &res);
-	if (ret)
-		return tfail(t, "expected an answer, got %s", err_name(ret));
-	ret = expect_response(t, "opcode 0xc0 with data-in", &res,
-			      VIRTIO_SCSI_S_FAILURE);
-	return ret ? ret : run_tur(t, vscsi_req_vq(t->dev, 0), "TUR after");
+	return expect_refused(t, &cmd, VIRTIO_SCSI_S_FAILURE,
+			      "opcode 0xc0 with data-in");
 }
 
 /*
@@ -320,14 +301,10 @@ static int sec_write_pins_data_out_for_writing(struct tctx *t)
 	file_page_unmap(t, &fp);
 	if (ret)
 		return ret;
-	cmd_init(t, &cmd, lun0(t));
-	cmd.cdb = cdb;
-	cmd.cdb_len = scsi_cdb_read10(cdb, 2048, PAGE / 512);
-	cmd.data_in = back;
-	cmd.data_in_len = PAGE;
-	ret = vscsi_cmd_run(t->dev, &cmd, &res);
+	read10_cmd_init(t, &cmd, lun0(t), cdb, 2048, PAGE / 512, back, PAGE);
+	ret = run_cmd(t, &cmd, "READ", &res);
 	if (ret)
-		return tfail(t, "expected READ answered, got %s", err_name(ret));
+		return ret;
 	ret = expect_good(t, "READ(10)", &res);
 	if (!ret && !all_bytes(back, PAGE, FILE_BYTE))
 		ret = tfail(t, "expected the page's bytes on the LUN");
@@ -408,15 +385,11 @@ static int wp_blocks_intact(struct tctx *t, const char *what)
 	struct vscsi_cmd cmd;
 	int ret;
 
-	cmd_init(t, &cmd, 0);
+	read10_cmd_init(t, &cmd, 0, cdb, 16, 8, buf, sizeof(buf));
 	cmd.target = t->cfg->wp_target;
-	cmd.cdb = cdb;
-	cmd.cdb_len = scsi_cdb_read10(cdb, 16, 8);
-	cmd.data_in = buf;
-	cmd.data_in_len = sizeof(buf);
-	ret = vscsi_cmd_run(t->dev, &cmd, &res);
+	ret = run_cmd(t, &cmd, "READ", &res);
 	if (ret)
-		return tfail(t, "expected READ answered, got %s", err_name(ret));
+		return ret;
 	ret = expect_good(t, "READ of the write-protected LUN", &res);
 	if (!ret && !all_bytes(buf, sizeof(buf), WP_BYTE))
 		ret = tfail(t, "expected the write-protected LUN unchanged "
@@ -441,23 +414,60 @@ static int sec_wp_write10_data_protect(struct tctx *t)
 	cmd.cdb_len = scsi_cdb_write10(cdb, 16, 1);
 	cmd.data_out = buf;
 	cmd.data_out_len = sizeof(buf);
-	ret = vscsi_cmd_run(t->dev, &cmd, &res);
+	ret = run_cmd(t, &cmd, "WRITE", &res);
 	if (ret)
-		return tfail(t, "expected WRITE answered, got %s", err_name(ret));
+		return ret;
 	ret = expect_sense(t, "WRITE(10)", &res, SENSE_DATA_PROTECT, 0x27, 0);
 	return ret ? ret : wp_blocks_intact(t, "WRITE(10)");
 }
 
 /*
- * A write-class @cdb with the guest's buffer (@param, @len bytes) in a
- * data-in descriptor, or with no buffer if @len is 0: the LUN unchanged,
- * and the answer @want (S_FAILURE, or DATA PROTECT for no buffer).
+ * A write-class CDB with the guest's buffer in a data-in descriptor: @len
+ * bytes of @param, or a block of @fill bytes if @param is NULL; no buffer
+ * if @len is 0.
  */
-static int wp_write_class(struct tctx *t, const uint8_t *cdb, size_t cdb_len,
-			  const uint8_t *param, uint32_t len, const char *what)
+struct wp_write {
+	uint8_t cdb[16];
+	size_t cdb_len;
+	const uint8_t *param;
+	uint8_t fill;
+	uint32_t len;
+	const char *what;
+};
+
+/* WRITE SAME(10), LBA 16, 8 blocks. */
+static const struct wp_write wp_write_same10 = {
+	{ 0x41, 0, 0, 0, 0, 16, 0, 0, 8, 0 }, 10, NULL, 0xab, 512,
+	"WRITE SAME(10) with a data-in buffer" };
+/* WRITE SAME(16) with UNMAP, LBA 16, 8 blocks. */
+static const struct wp_write wp_write_same16_unmap = {
+	{ 0x93, 0x08, 0, 0, 0, 0, 0, 0, 0, 16, 0, 0, 0, 8 }, 16, NULL, 0, 512,
+	"WRITE SAME(16) UNMAP with a data-in buffer" };
+/* Without any buffer, WRITE SAME with UNMAP needs no data to discard. */
+static const struct wp_write wp_write_same16_no_buffer = {
+	{ 0x93, 0x08, 0, 0, 0, 0, 0, 0, 0, 16, 0, 0, 0, 8 }, 16, NULL, 0, 0,
+	"WRITE SAME(16) UNMAP without a buffer" };
+/* UNMAP, parameter list length 24: one descriptor, LBA 16, 8 blocks. */
+static const uint8_t unmap_param[24] = {
+	0, 22, 0, 16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 16, 0, 0, 0, 8 };
+static const struct wp_write wp_unmap = {
+	{ 0x42, 0, 0, 0, 0, 0, 0, 0, 24, 0 }, 10, unmap_param, 0,
+	sizeof(unmap_param), "UNMAP with a data-in buffer" };
+
+/*
+ * The write-class request t->arg on the write-protected LUN: the LUN
+ * unchanged, and the answer S_FAILURE, or DATA PROTECT for no buffer.
+ */
+static int wp_write_class(struct tctx *t)
 {
+	const struct wp_write *spec = t->arg;
+	const char *what = spec->what;
+	uint32_t len = spec->len;
 	struct vscsi_result res;
-	struct chain c = { .cdb = cdb, .cdb_len = cdb_len, .in_len = len };
+	struct chain c = {
+		.cdb = spec->cdb, .cdb_len = spec->cdb_len, .in_len = len,
+	};
+	uint8_t *p;
 	int ret = fix_wp(t);
 
 	if (ret)
@@ -466,8 +476,11 @@ static int wp_write_class(struct tctx *t, const uint8_t *cdb, size_t cdb_len,
 	c.in_gpa = vscsi_mem_alloc(&t->dev->mem, PAGE, PAGE);
 	if (!c.in_gpa)
 		return tfail(t, "expected guest memory, got none");
-	if (len)
-		memcpy(vscsi_mem_ptr(&t->dev->mem, c.in_gpa, len), param, len);
+	p = vscsi_mem_ptr(&t->dev->mem, c.in_gpa, PAGE);
+	if (spec->param)
+		memcpy(p, spec->param, len);
+	else
+		memset(p, spec->fill, len);
 	ret = chain_run(t, &c, &res);
 	if (!ret)
 		ret = wp_blocks_intact(t, what);
@@ -476,51 +489,6 @@ static int wp_write_class(struct tctx *t, const uint8_t *cdb, size_t cdb_len,
 	if (len)
 		return expect_response(t, what, &res, VIRTIO_SCSI_S_FAILURE);
 	return expect_sense(t, what, &res, SENSE_DATA_PROTECT, 0x27, 0);
-}
-
-static int sec_wp_write_same10_data_in(struct tctx *t)
-{
-	/* WRITE SAME(10), LBA 16, 8 blocks */
-	static const uint8_t cdb[10] = { 0x41, 0, 0, 0, 0, 16, 0, 0, 8, 0 };
-	uint8_t block[512];
-
-	memset(block, 0xab, sizeof(block));
-	return wp_write_class(t, cdb, sizeof(cdb), block, sizeof(block),
-			      "WRITE SAME(10) with a data-in buffer");
-}
-
-static int sec_wp_write_same16_unmap_data_in(struct tctx *t)
-{
-	/* WRITE SAME(16) with UNMAP, LBA 16, 8 blocks */
-	static const uint8_t cdb[16] = { 0x93, 0x08, 0, 0, 0, 0, 0, 0, 0, 16,
-					 0, 0, 0, 8 };
-	uint8_t block[512];
-
-	memset(block, 0, sizeof(block));
-	return wp_write_class(t, cdb, sizeof(cdb), block, sizeof(block),
-			      "WRITE SAME(16) UNMAP with a data-in buffer");
-}
-
-/* Without any buffer, WRITE SAME with UNMAP needs no data to discard. */
-static int sec_wp_write_same16_unmap_no_buffer(struct tctx *t)
-{
-	static const uint8_t cdb[16] = { 0x93, 0x08, 0, 0, 0, 0, 0, 0, 0, 16,
-					 0, 0, 0, 8 };
-
-	return wp_write_class(t, cdb, sizeof(cdb), NULL, 0,
-			      "WRITE SAME(16) UNMAP without a buffer");
-}
-
-static int sec_wp_unmap_data_in(struct tctx *t)
-{
-	/* UNMAP, parameter list length 24: one descriptor, LBA 16, 8 blocks */
-	static const uint8_t cdb[10] = { 0x42, 0, 0, 0, 0, 0, 0, 0, 24, 0 };
-	static const uint8_t param[24] = { 0, 22, 0, 16, 0, 0, 0, 0,
-					   0, 0, 0, 0, 0, 0, 0, 16,
-					   0, 0, 0, 8 };
-
-	return wp_write_class(t, cdb, sizeof(cdb), param, sizeof(param),
-			      "UNMAP with a data-in buffer");
 }
 
 /* ---- segments the backstore cannot take ---- */
@@ -652,9 +620,7 @@ static int sec_misaligned_segments_fileio_ok(struct tctx *t)
 static int sec_pi_8m_transfer(struct tctx *t)
 {
 	const uint32_t data = 8u << 20, pi = data / 512 * 8;
-	uint8_t cdb[10], *out = calloc(1, pi + data), *in = malloc(pi + data);
-	struct vscsi_result res;
-	struct vscsi_cmd cmd;
+	uint8_t *out = calloc(1, pi + data), *in = malloc(pi + data);
 	int ret = attach_pi(t);
 
 	if (!ret && (!out || !in))
@@ -662,34 +628,9 @@ static int sec_pi_8m_transfer(struct tctx *t)
 	if (ret)
 		goto out;
 	fill_pattern(out + pi, data, 0, 11);
-	cmd_init(t, &cmd, lun0(t));
-	cmd.cdb = cdb;
-	cmd.cdb_len = scsi_cdb_write10(cdb, 0, data / 512);
-	cmd.data_out = out;
-	cmd.data_out_len = pi + data;
-	cmd.pi_bytesout = pi;
-	cmd.timeout_ms = 60000;
-	ret = vscsi_cmd_run(t->dev, &cmd, &res);
+	ret = rw16(t, true, 0, out, data, pi, NULL);
 	if (!ret)
-		ret = expect_good(t, "WRITE(10) of 8 MiB with 128 KiB of PI",
-				  &res);
-	else
-		ret = tfail(t, "expected WRITE answered, got %s", err_name(ret));
-	if (ret)
-		goto out;
-	cmd_init(t, &cmd, lun0(t));
-	cmd.cdb = cdb;
-	cmd.cdb_len = scsi_cdb_read10(cdb, 0, data / 512);
-	cmd.data_in = in;
-	cmd.data_in_len = pi + data;
-	cmd.pi_bytesin = pi;
-	cmd.timeout_ms = 60000;
-	ret = vscsi_cmd_run(t->dev, &cmd, &res);
-	if (!ret)
-		ret = expect_good(t, "READ(10) of 8 MiB with 128 KiB of PI",
-				  &res);
-	else
-		ret = tfail(t, "expected READ answered, got %s", err_name(ret));
+		ret = rw16(t, false, 0, in, data, pi, NULL);
 	if (!ret && memcmp(out + pi, in + pi, data))
 		ret = tfail(t, "expected the 8 MiB read back, got other bytes");
 out:
@@ -701,25 +642,14 @@ out:
 /* Protection bytes that are not whole 8-byte tuples: CHECK CONDITION. */
 static int sec_pi_partial_tuple_check_condition(struct tctx *t)
 {
-	uint8_t cdb[10], out[12 + 512];
+	uint8_t out[12 + 512] = { 0 };
 	struct vscsi_result res;
-	struct vscsi_cmd cmd;
 	int ret = attach_pi(t);
 
-	if (ret)
-		return ret;
-	memset(out, 0, sizeof(out));
-	cmd_init(t, &cmd, lun0(t));
-	cmd.cdb = cdb;
-	cmd.cdb_len = scsi_cdb_write10(cdb, 4096, 1);
-	cmd.data_out = out;
-	cmd.data_out_len = sizeof(out);
-	cmd.pi_bytesout = 12;
-	ret = vscsi_cmd_run(t->dev, &cmd, &res);
-	if (ret)
-		return tfail(t, "expected WRITE answered, got %s", err_name(ret));
-	return expect_sense(t, "WRITE(10) with 12 PI bytes", &res,
-			    SCSI_SENSE_ILLEGAL_REQUEST, 0x0e, 0x03);
+	if (!ret)
+		ret = pi_write_block(t, out, sizeof(out), 12, &res);
+	return ret ? ret : expect_sense(t, "WRITE(10) with 12 PI bytes", &res,
+					SCSI_SENSE_ILLEGAL_REQUEST, 0x0e, 0x03);
 }
 
 /* ---- sense ---- */
@@ -769,14 +699,10 @@ static int sec_sense_not_stale(struct tctx *t)
 		return ret;
 	tnote(t, "MISCOMPARE sense: %02x .. %02x %02x %02x %02x", res.sense[0],
 	      res.sense[3], res.sense[4], res.sense[5], res.sense[6]);
-	cmd_init(t, &cmd, lun0(t));
-	cmd.cdb = cdb;
-	cmd.cdb_len = scsi_cdb_read10(cdb, 0xfffffff0u, 1);
-	cmd.data_in = buf;
-	cmd.data_in_len = 512;
-	ret = vscsi_cmd_run(t->dev, &cmd, &res);
+	read10_cmd_init(t, &cmd, lun0(t), cdb, 0xfffffff0u, 1, buf, 512);
+	ret = run_cmd(t, &cmd, "READ", &res);
 	if (ret)
-		return tfail(t, "expected READ answered, got %s", err_name(ret));
+		return ret;
 	ret = expect_sense(t, "READ(10) past the end", &res,
 			   SCSI_SENSE_ILLEGAL_REQUEST, 0x21, 0);
 	if (!ret && (res.sense[0] != 0x70 ||
@@ -806,12 +732,12 @@ const struct tcase sec_cases[] = {
 	{ "sec_write_pins_data_out_for_writing",
 	  sec_write_pins_data_out_for_writing },
 	{ "sec_wp_write10_data_protect", sec_wp_write10_data_protect },
-	{ "sec_wp_write_same10_data_in", sec_wp_write_same10_data_in },
-	{ "sec_wp_write_same16_unmap_data_in",
-	  sec_wp_write_same16_unmap_data_in },
-	{ "sec_wp_write_same16_unmap_no_buffer",
-	  sec_wp_write_same16_unmap_no_buffer },
-	{ "sec_wp_unmap_data_in", sec_wp_unmap_data_in },
+	{ "sec_wp_write_same10_data_in", wp_write_class, &wp_write_same10 },
+	{ "sec_wp_write_same16_unmap_data_in", wp_write_class,
+	  &wp_write_same16_unmap },
+	{ "sec_wp_write_same16_unmap_no_buffer", wp_write_class,
+	  &wp_write_same16_no_buffer },
+	{ "sec_wp_unmap_data_in", wp_write_class, &wp_unmap },
 	{ "sec_misaligned_segments_block_lun",
 	  sec_misaligned_segments_block_lun },
 	{ "sec_misaligned_segments_fileio_ok",

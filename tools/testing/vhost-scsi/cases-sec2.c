@@ -190,11 +190,7 @@ static int slow_read(struct tctx *t, struct vscsi_vq *vq, struct vscsi_req *req,
 	struct vscsi_cmd cmd;
 	int ret;
 
-	cmd_init(t, &cmd, t->cfg->slow_lun);
-	cmd.cdb = cdb;
-	cmd.cdb_len = scsi_cdb_read10(cdb, lba, 1);
-	cmd.data_in = data;
-	cmd.data_in_len = 512;
+	read10_cmd_init(t, &cmd, t->cfg->slow_lun, cdb, lba, 1, data, 512);
 	ret = vscsi_req_submit(t->dev, vq, req, &cmd, kick);
 	return ret ? tfail(t, "expected READ of LBA %u submitted, got %s", lba,
 			   err_name(ret)) : T_PASS;

@@ -22,7 +22,43 @@ CFS=/sys/kernel/config/target
 WWPN=naa.5001405000000aa1
 INIT=naa.5001405000000bb2
 
-tcli() { targetcli "$@" >"$TMP/tcli.out" 2>&1; }
+# A configfs removal that the module never lets return holds the
+# fabric's locks, and every later case would queue behind it: each
+# targetcli call and TPG removal gets LIMIT seconds, after which the
+# running case fails and the suite ends.
+LIMIT=60
+
+# bounded CMD...: CMD's exit status, or 124 if it is still running after
+# LIMIT seconds (then left behind: a task stuck in the kernel cannot be
+# killed).
+bounded() {
+	local pid
+
+	"$@" &
+	pid=$!
+	for _ in $(seq $((LIMIT * 5))); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.2
+	done
+	kill -0 "$pid" 2>/dev/null && return 124
+	wait "$pid"
+}
+
+# stuck WHAT: WHAT did not return; fail the running case, end the suite.
+stuck() {
+	touch "$TMP/stop"	# ends any io_loop
+	ktest_fail "$CASE" "expected $1 to return, got it still running after ${LIMIT}s (stuck in the kernel)"
+	ktest_summary
+	exit 1
+}
+
+tcli() {
+	local rc=0
+
+	bounded targetcli "$@" >"$TMP/tcli.out" 2>&1 || rc=$?
+	[ "$rc" != 124 ] || stuck "targetcli $*"
+	return "$rc"
+}
 
 # The cases call these with their function's name, case_<name>.
 pass() { ktest_pass "${1#case_}"; }
@@ -60,7 +96,7 @@ setup_target() {
 }
 
 teardown_all() {
-	targetcli clearconfig confirm=True >/dev/null 2>&1
+	tcli clearconfig confirm=True
 }
 
 case_targetcli_builds_tree() {
@@ -177,13 +213,16 @@ case_nexus_write_read_drop() {
 	check "$FUNCNAME" "empty:'' bad:Invalid argument make:ok read:naa.5001405000000dd6 again:File exists drop:ok gone:'' dropagain:No such device" "$got"
 }
 
-# The nexus must really exist (written and read back) when the TPG goes.
+# The nexus must really exist (written and read back) when the TPG goes,
+# and the removal must end it without waiting forever.
 case_tpg_with_nexus_removable() {
 	local w=$CFS/vhost/naa.5001405000000cc6 got=
 	mkdir -p "$w/tpgt_1"
 	got+="nexus:$(cfs_write "$w/tpgt_1/nexus" naa.5001405000000dd8) "
 	got+="read:$(cat "$w/tpgt_1/nexus" 2>&1) "
-	got+="tpg:$(cfs_rmdir "$w/tpgt_1") wwn:$(cfs_rmdir "$w")"
+	bounded cfs_rmdir "$w/tpgt_1" >"$TMP/rmdir.out" || [ $? != 124 ] ||
+		stuck "rmdir of a TPG with a nexus"
+	got+="tpg:$(cat "$TMP/rmdir.out") wwn:$(cfs_rmdir "$w")"
 	check "$FUNCNAME" "nexus:ok read:naa.5001405000000dd8 tpg:ok wwn:ok" "$got"
 }
 
@@ -247,7 +286,8 @@ case_bound_lun_unlink_safe() {
 	pid=$!
 	wait_for grep -qx 0 "$log"
 	n0=$(wc -l <"$log")
-	got=$(targetcli "/vhost/$WWPN/tpg1/luns" delete lun1 >/dev/null 2>&1 && echo deleted)
+	got=
+	tcli "/vhost/$WWPN/tpg1/luns" delete lun1 && got=deleted
 	n1=$(wc -l <"$log")
 	# Two more: the second one surely started after the unlink.
 	wait_for more_lines "$log" $((n1 + 1))
@@ -314,8 +354,10 @@ TMP=$(mktemp -d)
 mkdir -p /run/dbus
 [ -S /run/dbus/system_bus_socket ] || dbus-daemon --system --fork
 for c in $KTEST_CASES; do
+	CASE=$c
 	selected "$c" "$@" && "case_$c"
 done
+CASE=teardown
 teardown_all
 rm -rf "$TMP"
 ktest_summary

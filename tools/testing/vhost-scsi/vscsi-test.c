@@ -275,6 +275,25 @@ void cmd_init(struct tctx *t, struct vscsi_cmd *cmd, unsigned int lun)
 	cmd->tag = next_tag++;
 }
 
+void tur_cmd_init(struct tctx *t, struct vscsi_cmd *cmd, unsigned int lun,
+		  uint8_t *cdb)
+{
+	cmd_init(t, cmd, lun);
+	cmd->cdb = cdb;
+	cmd->cdb_len = scsi_cdb_tur(cdb);
+}
+
+void read10_cmd_init(struct tctx *t, struct vscsi_cmd *cmd, unsigned int lun,
+		     uint8_t *cdb, uint32_t lba, uint16_t blocks, void *buf,
+		     uint32_t len)
+{
+	cmd_init(t, cmd, lun);
+	cmd->cdb = cdb;
+	cmd->cdb_len = scsi_cdb_read10(cdb, lba, blocks);
+	cmd->data_in = buf;
+	cmd->data_in_len = len;
+}
+
 int expect_good(struct tctx *t, const char *what,
 		const struct vscsi_result *res)
 {
@@ -301,15 +320,48 @@ int expect_good(struct tctx *t, const char *what,
 		     what, res->status, s.key, s.asc, s.ascq);
 }
 
+int run_cmd(struct tctx *t, const struct vscsi_cmd *cmd, const char *what,
+	    struct vscsi_result *res)
+{
+	int ret = vscsi_cmd_run(t->dev, cmd, res);
+
+	return ret ? tfail(t, "expected %s answered, got %s", what,
+			   err_name(ret)) : T_PASS;
+}
+
+int expect_response(struct tctx *t, const char *what,
+		    const struct vscsi_result *res, uint8_t want)
+{
+	struct scsi_sense s;
+
+	if (res->response == want)
+		return T_PASS;
+	scsi_sense_parse(res->sense, res->sense_len, &s);
+	return tfail(t, "expected %s answered %s(%u), got %s(%u) status 0x%02x sense %x/%02x/%02x",
+		     what, vscsi_response_name(want), want,
+		     vscsi_response_name(res->response), res->response,
+		     res->status, s.key, s.asc, s.ascq);
+}
+
+int expect_refused(struct tctx *t, const struct vscsi_cmd *cmd, uint8_t want,
+		   const char *what)
+{
+	struct vscsi_result res;
+	int ret = run_cmd(t, cmd, what, &res);
+
+	if (!ret)
+		ret = expect_response(t, what, &res, want);
+	return ret ? ret : run_tur(t, vscsi_req_vq(t->dev, 0),
+				   "TUR afterwards");
+}
+
 int tur_on(struct tctx *t, struct vscsi_vq *vq, unsigned int lun,
 	   struct vscsi_result *res, uint64_t *tag)
 {
 	struct vscsi_cmd cmd;
 	uint8_t cdb[6];
 
-	cmd_init(t, &cmd, lun);
-	cmd.cdb = cdb;
-	cmd.cdb_len = scsi_cdb_tur(cdb);
+	tur_cmd_init(t, &cmd, lun, cdb);
 	if (tag)
 		*tag = cmd.tag;
 	return vscsi_cmd_run_on(t->dev, vq, &cmd, res);

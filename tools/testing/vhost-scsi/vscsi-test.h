@@ -88,16 +88,49 @@ int fix_attach(struct tctx *t, const struct vscsi_opts *opts);
 int fix_need_wwpn(struct tctx *t);
 /* fix_attach() with VIRTIO_SCSI_F_T10_PI acked (cases-more.c). */
 int attach_pi(struct tctx *t);
+/*
+ * cases-more.c, for the T10-PI cases: one WRITE(16) or READ(16) of
+ * @bytes at @lba, led by @pi protection bytes, through @sp (NULL:
+ * natural); and one WRITE(10) of a block at PI_LBA from @out, whose
+ * first @pi of @len bytes are protection bytes.
+ */
+int rw16(struct tctx *t, bool write, uint64_t lba, void *buf, uint32_t bytes,
+	 uint32_t pi, const struct vscsi_split *sp);
+#define PI_LBA	4096
+int pi_write_block(struct tctx *t, const uint8_t *out, uint32_t len,
+		   uint32_t pi, struct vscsi_result *res);
 
 /* Helpers shared by the data-path cases. */
 unsigned int lun0(const struct tctx *t);
 void cmd_init(struct tctx *t, struct vscsi_cmd *cmd, unsigned int lun);
+/* cmd_init() plus a TEST UNIT READY CDB, built in @cdb (6 bytes). */
+void tur_cmd_init(struct tctx *t, struct vscsi_cmd *cmd, unsigned int lun,
+		  uint8_t *cdb);
+/*
+ * cmd_init() plus READ(10) of @blocks at @lba (CDB built in @cdb, 10
+ * bytes) into @len bytes of @buf.
+ */
+void read10_cmd_init(struct tctx *t, struct vscsi_cmd *cmd, unsigned int lun,
+		     uint8_t *cdb, uint32_t lba, uint16_t blocks, void *buf,
+		     uint32_t len);
 int expect_good(struct tctx *t, const char *what,
 		const struct vscsi_result *res);
 /* @res is CHECK CONDITION with sense @key/@asc/@ascq (cases-sec.c). */
 int expect_sense(struct tctx *t, const char *what,
 		 const struct vscsi_result *res, uint8_t key, uint8_t asc,
 		 uint8_t ascq);
+/* Run @cmd on request queue 0: T_PASS with @res, or a FAIL naming @what. */
+int run_cmd(struct tctx *t, const struct vscsi_cmd *cmd, const char *what,
+	    struct vscsi_result *res);
+/* @res carries the virtio-scsi response @want, or a FAIL saying what did. */
+int expect_response(struct tctx *t, const char *what,
+		    const struct vscsi_result *res, uint8_t want);
+/*
+ * Run @cmd, expect the response @want (a request the device refuses), then
+ * a TUR on the same queue: a refused request leaves the queue working.
+ */
+int expect_refused(struct tctx *t, const struct vscsi_cmd *cmd, uint8_t want,
+		   const char *what);
 /* TEST UNIT READY to @lun on @vq: 0 and @res, or -errno; its tag in @tag. */
 int tur_on(struct tctx *t, struct vscsi_vq *vq, unsigned int lun,
 	   struct vscsi_result *res, uint64_t *tag);

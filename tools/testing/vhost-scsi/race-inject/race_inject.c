@@ -61,18 +61,7 @@
 #include <linux/workqueue.h>
 #include <target/target_core_base.h>
 
-/*
- * struct vhost_work as drivers/vhost/vhost.h of 6.1 lays it out; that
- * header is private to the vhost core.  Only @fn is read.
- */
-struct vhost_work {
-	struct llist_node node;
-	void (*fn)(struct vhost_work *work);
-	unsigned long flags;
-};
-
-struct vhost_dev;
-void vhost_work_queue(struct vhost_dev *dev, struct vhost_work *work);
+#include "vhost_work.h"
 
 /* No window is held, nor a completion put off, longer than this. */
 #define RACE_LIMIT_MS	10000
