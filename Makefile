@@ -13,10 +13,11 @@ DEPS := linux-image-amd64 linux-headers-amd64 linux-source-6.1 \
 	qemu-system-x86 targetcli-fb python3-rtslib-fb dbus busybox-static \
 	cpio kmod fio sg3-utils lsscsi e2fsprogs make gcc libc6-dev xz-utils \
 	perl libubsan1 libasan8 dmsetup sparse shellcheck \
-	flex bison bc libelf-dev libssl-dev gnuplot-nox
+	flex bison bc libelf-dev libssl-dev gnuplot-nox \
+	dkms dh-dkms debhelper dpkg-dev fakeroot udev
 
 .PHONY: all module deps check-deps unit check checkpatch sparse shellcheck \
-	demo bench bench-e2e clean tools debug-kernel mutants
+	demo bench bench-e2e clean tools debug-kernel mutants deb
 
 all: module tools
 
@@ -98,6 +99,30 @@ bench: check-deps
 bench-e2e: check-deps
 	@$(MAKE) --no-print-directory module tools
 	tools/testing/e2e/run-e2e bench
+
+# The Debian DKMS package vhost-scsi-dkms_$(VERSION)_all.deb, in
+# $(BUILD): the module's source, its dkms.conf and udev rule, built in a
+# staging copy so that debhelper leaves the tree alone.  The version is
+# the module's MODULE_VERSION.  Install with apt install ./$(BUILD)/...deb.
+VERSION := $(shell sed -n 's/^MODULE_VERSION("\(.*\)");/\1/p' drivers/vhost/scsi_main.c)
+DEB_STAGE := $(BUILD)/deb/vhost-scsi-$(VERSION)
+DEB_SOURCES := Kbuild scripts/kernel-env.sh scripts/dkms-build \
+	include/uapi/linux/vhost_scsi.h drivers/vhost/Makefile \
+	$(filter-out $(VHOST_H) %.mod.c,$(wildcard drivers/vhost/*.[ch]))
+
+deb:
+	@test -n "$(VERSION)" || { echo "no MODULE_VERSION in drivers/vhost/scsi_main.c" >&2; exit 1; }
+	rm -rf $(BUILD)/deb $(BUILD)/vhost-scsi-dkms_*.deb
+	mkdir -p $(DEB_STAGE)
+	cp -a packaging/debian $(DEB_STAGE)/
+	tar -cf - $(DEB_SOURCES) | tar -xf - -C $(DEB_STAGE)
+	printf '%s\n' 'vhost-scsi ($(VERSION)) unstable; urgency=medium' '' \
+		'  * Built from the source tree by make deb.' '' \
+		' -- vhost-scsi developers <vhost-scsi@localhost>  $(shell date -R)' \
+		>$(DEB_STAGE)/debian/changelog
+	cd $(DEB_STAGE) && dpkg-buildpackage -b -us -uc -tc
+	cp $(BUILD)/deb/vhost-scsi-dkms_$(VERSION)_all.deb $(BUILD)/
+	@echo "built $(BUILD)/vhost-scsi-dkms_$(VERSION)_all.deb"
 
 $(BUILD)/checkpatch/scripts/checkpatch.pl:
 	scripts/kernel-env.sh checkpatch $(BUILD)/checkpatch

@@ -478,3 +478,8 @@ module_exit(vhost_scsi_exit);
 MODULE_DESCRIPTION("vhost-scsi: virtio-scsi request queues served by the LIO target");
 MODULE_LICENSE("GPL");
 MODULE_ALIAS("tcm_vhost");
+/*
+ * The package version (make deb reads it from here): DKMS installs a module
+ * only if its version differs from the one the kernel ships, which has none.
+ */
+MODULE_VERSION("1.0.0");

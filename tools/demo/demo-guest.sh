@@ -16,7 +16,15 @@ disk=/dev/$(ls /sys/bus/scsi/devices/0:0:1:1/block)
 rd=/dev/$(ls /sys/bus/scsi/devices/0:0:1:0/block)
 
 say "the disks virtio_scsi found"
-run lsscsi
+echo "# lsscsi"
+lsscsi | tee /tmp/demo-lsscsi.txt
+# The demo is about these two LUNs: if lsscsi misses one, show what
+# sysfs has instead of going on.
+if [ "$(grep -c LIO-ORG /tmp/demo-lsscsi.txt)" -lt 2 ]; then
+	echo "demo: lsscsi shows $(grep -c LIO-ORG /tmp/demo-lsscsi.txt) of the 2 LUNs; sysfs has:" >&2
+	ls -l /sys/bus/scsi/devices/ /sys/bus/scsi/devices/*/block >&2
+	exit 1
+fi
 run sg_inq "$rd"
 run sg_readcap "$disk"
 

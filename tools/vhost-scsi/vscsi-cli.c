@@ -26,9 +26,10 @@ struct cli {
 	unsigned int pattern;
 };
 
-static int usage(void)
+/* The text Documentation/target/vhost-scsi.rst quotes ("The vscsi CLI"). */
+static void print_usage(FILE *f)
 {
-	fprintf(stderr,
+	fprintf(f,
 		"usage: vscsi [--dev PATH] COMMAND [ARGS]\n"
 		"  abi\n"
 		"  features\n"
@@ -39,7 +40,13 @@ static int usage(void)
 		"  readcap WWPN [--target T] [--lun L]\n"
 		"  read|write WWPN --lba N --blocks N [--bs 512] [--pattern B]\n"
 		"               [--target T] [--lun L]\n"
-		"  bench --help | memprobe --help   (measurement, JSON output)\n");
+		"  bench --help | memprobe --help   (measurement, JSON output)\n"
+		"  --help\n");
+}
+
+static int usage(void)
+{
+	print_usage(stderr);
 	return 2;
 }
 
@@ -309,6 +316,10 @@ int main(int argc, char **argv)
 	    !strcmp(argv[2], "hold") && !strcmp(argv[4], "--"))
 		return cmd_hold(argv[3], argv + 5);
 
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		print_usage(stdout);
+		return 0;
+	}
 	/* Subcommands with options of their own. */
 	if (argc >= 2 && !strcmp(argv[1], "bench"))
 		return vscsi_bench_main(argc - 1, argv + 1);
