@@ -124,6 +124,14 @@ enum {
  */
 #define VHOST_SCSI_RESP_IOVS	VHOST_SCSI_CMD_RESP_SIZE
 
+/*
+ * Writable descriptors a command keeps inline for the dirty log
+ * (scsi_log.c): the response and a data-in buffer as large as the inline
+ * scatterlist, one descriptor per page, so a request that allocates no
+ * scatterlist allocates no log either.  16 bytes each.
+ */
+#define VHOST_SCSI_INLINE_LOG	(VHOST_SCSI_INLINE_SGL + 1)
+
 /* Features we implement on top of what the vhost core handles. */
 #define VHOST_SCSI_FEATURES	(VHOST_FEATURES | \
 				 (1ULL << VIRTIO_SCSI_F_HOTPLUG) | \
@@ -159,6 +167,8 @@ struct vhost_scsi_stats {
 	u64 ans;		/* asynchronous notification requests */
 	u64 events;		/* events delivered to the event queue */
 	u64 events_missed;	/* events dropped for lack of buffers */
+	u64 logged;		/* writes marked in the dirty log (LOG_ALL) */
+	u64 log_failed;		/* dirty-log writes that failed */
 };
 
 DECLARE_PER_CPU(struct vhost_scsi_stats, vhost_scsi_stats);
@@ -226,6 +236,25 @@ struct vhost_scsi_endpoint {
 struct vhost_scsi_vq;
 
 /**
+ * struct vhost_scsi_log - a chain's writable descriptors, for the dirty log
+ * @ents:	@inline_ents, or an array allocated for a chain in more
+ *		pieces (contiguous descriptors merged)
+ * @n:		entries in @ents
+ * @len:	bytes they cover
+ * @inline_ents: room for the common chains
+ *
+ * Part of a command: filled when it is mapped, whatever the features then,
+ * and used when it is answered (scsi_log.c); the worker's, under the
+ * queue's mutex.
+ */
+struct vhost_scsi_log {
+	struct vhost_log *ents;
+	unsigned int n;
+	u64 len;
+	struct vhost_log inline_ents[VHOST_SCSI_INLINE_LOG];
+};
+
+/**
  * struct vhost_scsi_tmf - one task management function in progress
  * @se_cmd:	the target core's part, when it runs there
  * @vs:		the device
@@ -239,6 +268,8 @@ struct vhost_scsi_vq;
  * @next:	on vhost_scsi.abort_first, waiting its turn
  * @head:	descriptor head on the control queue (none for a child)
  * @resp_iov:	the guest's one-byte response field
+ * @resp_log:	the guest-physical range of @resp_iov's descriptor, for
+ *		the dirty log
  * @response:	VIRTIO_SCSI_S_* to answer
  * @action:	what the guest asked for (VHOST_SCSI_TMF_*)
  * @lun:	the LUN it names
@@ -266,6 +297,7 @@ struct vhost_scsi_tmf {
 	struct vhost_scsi_tmf *next;
 	u16 head;
 	struct iovec resp_iov;
+	struct vhost_log resp_log;
 	u8 response;
 	u8 action;
 	u16 lun;
@@ -339,6 +371,7 @@ struct vhost_scsi_cmd {
 	u32 abort_seq;
 	struct llist_node node;
 	u8 sense[TRANSPORT_SENSE_BUFFER];
+	struct vhost_scsi_log log;
 	struct scatterlist sgl_inline[VHOST_SCSI_INLINE_SGL];
 };
 
@@ -437,6 +470,7 @@ struct vhost_scsi_req {
 	size_t hdr_size;
 	size_t data_out;
 	size_t data_in;
+	unsigned int log_num;	/* writable descriptors in vq->log */
 	enum vhost_scsi_dir dir;	/* from the CDB, see parse_req */
 	struct vhost_scsi_cmd_req hdr;
 	struct vhost_scsi_tpg *tpg;
@@ -465,6 +499,14 @@ void vhost_scsi_queue_done(struct vhost_scsi_cmd *cmd);
 /* scsi_map.c: pinning a request's buffers */
 int vhost_scsi_map_cmd(struct vhost_scsi_cmd *cmd, struct vhost_scsi_req *req);
 void vhost_scsi_unmap(struct vhost_scsi_cmd *cmd);
+
+/* scsi_log.c: the dirty log */
+void vhost_scsi_log_write(struct vhost_virtqueue *vq, struct vhost_log *ents,
+			  unsigned int n, u64 len);
+int vhost_scsi_log_save(struct vhost_scsi_log *log,
+			const struct vhost_log *src, unsigned int n);
+void vhost_scsi_log_free(struct vhost_scsi_log *log);
+void vhost_scsi_log_cmd(struct vhost_scsi_cmd *cmd);
 
 /* scsi_ctl.c: control queue */
 void vhost_scsi_handle_ctl_kick(struct vhost_work *work);
