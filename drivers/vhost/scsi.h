@@ -240,7 +240,6 @@ struct vhost_scsi_vq;
  * @ents:	@inline_ents, or an array allocated for a chain in more
  *		pieces (contiguous descriptors merged)
  * @n:		entries in @ents
- * @len:	bytes they cover
  * @inline_ents: room for the common chains
  *
  * Part of a command: filled when it is mapped, whatever the features then,
@@ -250,7 +249,6 @@ struct vhost_scsi_vq;
 struct vhost_scsi_log {
 	struct vhost_log *ents;
 	unsigned int n;
-	u64 len;
 	struct vhost_log inline_ents[VHOST_SCSI_INLINE_LOG];
 };
 
@@ -371,8 +369,8 @@ struct vhost_scsi_cmd {
 	u32 abort_seq;
 	struct llist_node node;
 	u8 sense[TRANSPORT_SENSE_BUFFER];
-	struct vhost_scsi_log log;
 	struct scatterlist sgl_inline[VHOST_SCSI_INLINE_SGL];
+	struct vhost_scsi_log log;
 };
 
 /**
@@ -500,13 +498,73 @@ void vhost_scsi_queue_done(struct vhost_scsi_cmd *cmd);
 int vhost_scsi_map_cmd(struct vhost_scsi_cmd *cmd, struct vhost_scsi_req *req);
 void vhost_scsi_unmap(struct vhost_scsi_cmd *cmd);
 
-/* scsi_log.c: the dirty log */
-void vhost_scsi_log_write(struct vhost_virtqueue *vq, struct vhost_log *ents,
-			  unsigned int n, u64 len);
-int vhost_scsi_log_save(struct vhost_scsi_log *log,
-			const struct vhost_log *src, unsigned int n);
-void vhost_scsi_log_free(struct vhost_scsi_log *log);
-void vhost_scsi_log_cmd(struct vhost_scsi_cmd *cmd);
+/*
+ * scsi_log.c: the dirty log.  The calls on every request's path are inline
+ * and do nothing but a copy and a feature test while VHOST_F_LOG_ALL is
+ * off; the rest is out of line.
+ */
+void vhost_scsi_log_write_on(struct vhost_virtqueue *vq,
+			     struct vhost_log *ents, unsigned int n, u64 len);
+int vhost_scsi_log_save_many(struct vhost_scsi_log *log,
+			     const struct vhost_log *src, unsigned int n);
+void vhost_scsi_log_free_many(struct vhost_scsi_log *log);
+void vhost_scsi_log_cmd_on(struct vhost_scsi_cmd *cmd);
+
+/**
+ * vhost_scsi_log_write - mark written guest pages dirty, if the log is on
+ * @vq:		the queue whose chain was written; its mutex held
+ * @ents:	the chain's writable descriptors, in chain order (as
+ *		vhost_get_vq_desc() logged them)
+ * @n:		entries in @ents
+ * @len:	bytes written from the start of the writable part
+ *
+ * After the bytes are written, before the chain goes on the used ring.
+ */
+static inline void vhost_scsi_log_write(struct vhost_virtqueue *vq,
+					struct vhost_log *ents, unsigned int n,
+					u64 len)
+{
+	lockdep_assert_held(&vq->mutex);
+	if (unlikely(vhost_has_feature(vq, VHOST_F_LOG_ALL)))
+		vhost_scsi_log_write_on(vq, ents, n, len);
+}
+
+/**
+ * vhost_scsi_log_save - keep a popped chain's writable descriptors
+ * @log:	the command's record
+ * @src:	vq->log as vhost_get_vq_desc() filled it
+ * @n:		its entries
+ *
+ * Whatever the features: the client may switch the log on before the
+ * command is answered.  In the worker, under the queue's mutex.
+ * Return: 0, or -ENOMEM with nothing allocated.
+ */
+static inline int vhost_scsi_log_save(struct vhost_scsi_log *log,
+				      const struct vhost_log *src,
+				      unsigned int n)
+{
+	if (unlikely(n > VHOST_SCSI_INLINE_LOG))
+		return vhost_scsi_log_save_many(log, src, n);
+	log->ents = log->inline_ents;
+	log->n = n;
+	memcpy(log->inline_ents, src, n * sizeof(*src));
+	return 0;
+}
+
+/* Free what vhost_scsi_log_save() allocated. */
+static inline void vhost_scsi_log_free(struct vhost_scsi_log *log)
+{
+	if (unlikely(log->ents != log->inline_ents))
+		vhost_scsi_log_free_many(log);
+}
+
+/* Log what answering @cmd wrote; its queue's mutex held. */
+static inline void vhost_scsi_log_cmd(struct vhost_scsi_cmd *cmd)
+{
+	lockdep_assert_held(&cmd->svq->vq.mutex);
+	if (unlikely(vhost_has_feature(&cmd->svq->vq, VHOST_F_LOG_ALL)))
+		vhost_scsi_log_cmd_on(cmd);
+}
 
 /* scsi_ctl.c: control queue */
 void vhost_scsi_handle_ctl_kick(struct vhost_work *work);

@@ -25,6 +25,7 @@
  * The device has no IOTLB (VIRTIO_F_ACCESS_PLATFORM is not offered), so
  * vhost_log_write() always works from these guest-physical ranges.
  */
+#include <linux/limits.h>
 #include <linux/slab.h>
 
 #include "scsi.h"
@@ -40,25 +41,16 @@ static u64 vhost_scsi_log_span(const struct vhost_log *ents, unsigned int n)
 	return sum;
 }
 
-/**
- * vhost_scsi_log_write - mark written guest pages dirty, if the log is on
- * @vq:		the queue whose chain was written; its mutex held
- * @ents:	the chain's writable descriptors, in chain order (as
- *		vhost_get_vq_desc() logged them)
- * @n:		entries in @ents
- * @len:	bytes written from the start of the writable part
- *
- * Called after the bytes are written and before the chain is put on the
- * used ring.  Costs one test of the acked features when LOG_ALL is off.
- * A log that cannot be written (the client's bitmap unmapped) is counted
- * in log_failed; the guest's answer is not held back for it.
+/*
+ * The log is on (vhost_scsi_log_write()): mark @len bytes of @ents, at most
+ * what they cover.  A log that cannot be written (the client's bitmap
+ * unmapped) is counted in log_failed; the guest's answer is not held back
+ * for it.
  */
-void vhost_scsi_log_write(struct vhost_virtqueue *vq, struct vhost_log *ents,
-			  unsigned int n, u64 len)
+void vhost_scsi_log_write_on(struct vhost_virtqueue *vq,
+			     struct vhost_log *ents, unsigned int n, u64 len)
 {
 	lockdep_assert_held(&vq->mutex);
-	if (likely(!vhost_has_feature(vq, VHOST_F_LOG_ALL)))
-		return;
 	len = min(len, vhost_scsi_log_span(ents, n));
 	if (!len)
 		return;
@@ -88,62 +80,49 @@ static unsigned int vhost_scsi_log_merge(struct vhost_log *dst,
 	return k;
 }
 
-/**
- * vhost_scsi_log_save - keep a popped chain's writable descriptors
- * @log:	the command's record
- * @src:	vq->log as vhost_get_vq_desc() filled it
- * @n:		its entries
- *
- * Contiguous descriptors are merged.  A response and a data-in buffer of
- * up to VHOST_SCSI_INLINE_SGL pages fit inline whatever their layout; a
- * chain with more pieces gets an array, charged to the client, as its
- * scatterlist does.  In the worker, under the queue's mutex.
- * Return: 0, or -ENOMEM with nothing allocated.
+/*
+ * vhost_scsi_log_save() for a chain of more than VHOST_SCSI_INLINE_LOG
+ * writable descriptors: merged, they may still fit inline; if not, an
+ * array charged to the client, as a large request's scatterlist is.
  */
-int vhost_scsi_log_save(struct vhost_scsi_log *log,
-			const struct vhost_log *src, unsigned int n)
+int vhost_scsi_log_save_many(struct vhost_scsi_log *log,
+			     const struct vhost_log *src, unsigned int n)
 {
 	log->ents = log->inline_ents;
 	log->n = vhost_scsi_log_merge(log->ents, VHOST_SCSI_INLINE_LOG, src,
 				      n);
-	if (likely(log->n <= VHOST_SCSI_INLINE_LOG))
-		goto out;
+	if (log->n <= VHOST_SCSI_INLINE_LOG)
+		return 0;
 	log->ents = kmalloc_array(n, sizeof(*src), GFP_KERNEL_ACCOUNT |
 				  __GFP_NORETRY | __GFP_NOWARN);
 	if (!log->ents) {
+		log->ents = log->inline_ents;
 		log->n = 0;
 		return -ENOMEM;
 	}
 	log->n = vhost_scsi_log_merge(log->ents, n, src, n);
-out:
-	log->len = vhost_scsi_log_span(log->ents, log->n);
 	return 0;
 }
 
-/* Free what vhost_scsi_log_save() allocated; the record is empty after. */
-void vhost_scsi_log_free(struct vhost_scsi_log *log)
+/* vhost_scsi_log_free() for an allocated array. */
+void vhost_scsi_log_free_many(struct vhost_scsi_log *log)
 {
-	if (unlikely(log->ents != log->inline_ents))
-		kfree(log->ents);
+	kfree(log->ents);
 	log->ents = log->inline_ents;
 	log->n = 0;
-	log->len = 0;
 }
 
-/**
- * vhost_scsi_log_cmd - log what answering @cmd wrote
- * @cmd:	a command whose response was just written; its queue's
- *		mutex held
- *
- * The response, and for a data-in command its whole data-in buffer
- * (protection bytes included): the backstore may have written any of it
- * before it failed or came up short, and those are the pages
- * vhost_scsi_unmap() dirties.
+/*
+ * The log is on (vhost_scsi_log_cmd()): the response, and for a data-in
+ * command its whole data-in buffer (protection bytes included): the
+ * backstore may have written any of it before it failed or came up short,
+ * and those are the pages vhost_scsi_unmap() dirties.
  */
-void vhost_scsi_log_cmd(struct vhost_scsi_cmd *cmd)
+void vhost_scsi_log_cmd_on(struct vhost_scsi_cmd *cmd)
 {
 	struct vhost_scsi_log *log = &cmd->log;
 
-	vhost_scsi_log_write(&cmd->svq->vq, log->ents, log->n,
-			     cmd->data_in ? log->len : VHOST_SCSI_CMD_RESP_SIZE);
+	vhost_scsi_log_write_on(&cmd->svq->vq, log->ents, log->n,
+				cmd->data_in ? U64_MAX :
+					       VHOST_SCSI_CMD_RESP_SIZE);
 }
