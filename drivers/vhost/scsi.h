@@ -4,7 +4,8 @@
  *
  * The module has two halves that meet at a target portal group:
  *
- *  - the device half (scsi_main.c, scsi_io.c, scsi_ctl.c, scsi_evt.c): one
+ *  - the device half (scsi_main.c, scsi_io.c, scsi_map.c, scsi_ctl.c,
+ *    scsi_evt.c, scsi_log.c): one
  *    struct vhost_scsi per open of /dev/vhost-scsi, driven by its vhost
  *    worker thread, which runs with the client's (QEMU's) mm so it can touch
  *    guest memory;
