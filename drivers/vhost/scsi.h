@@ -4,11 +4,11 @@
  *
  * The module has two halves that meet at a target portal group:
  *
- *  - the device half (scsi_main.c, scsi_io.c, scsi_ctl.c, scsi_evt.c): one
- *    struct vhost_scsi per open of /dev/vhost-scsi, driven by its vhost
- *    worker thread and our request-queue threads (see "Threads" below),
- *    which run with the client's (QEMU's) mm so they can touch guest
- *    memory;
+ *  - the device half (scsi_main.c, scsi_worker.c, scsi_io.c, scsi_map.c,
+ *    scsi_ctl.c, scsi_evt.c, scsi_log.c): one struct vhost_scsi per open
+ *    of /dev/vhost-scsi, driven by its vhost worker thread and our
+ *    request-queue threads (see "Threads" below), which run with the
+ *    client's (QEMU's) mm so they can touch guest memory;
  *  - the fabric half (scsi_configfs.c, scsi_fabric.c): the "vhost" LIO
  *    fabric, whose WWNs and TPGs are configfs directories made by the admin.
  *
@@ -151,6 +151,14 @@ enum {
  */
 #define VHOST_SCSI_RESP_IOVS	VHOST_SCSI_CMD_RESP_SIZE
 
+/*
+ * Writable descriptors a command keeps inline for the dirty log
+ * (scsi_log.c): the response and a data-in buffer as large as the inline
+ * scatterlist, one descriptor per page, so a request that allocates no
+ * scatterlist allocates no log either.  16 bytes each.
+ */
+#define VHOST_SCSI_INLINE_LOG	(VHOST_SCSI_INLINE_SGL + 1)
+
 /* Features we implement on top of what the vhost core handles. */
 #define VHOST_SCSI_FEATURES	(VHOST_FEATURES | \
 				 (1ULL << VIRTIO_SCSI_F_HOTPLUG) | \
@@ -186,6 +194,8 @@ struct vhost_scsi_stats {
 	u64 ans;		/* asynchronous notification requests */
 	u64 events;		/* events delivered to the event queue */
 	u64 events_missed;	/* events dropped for lack of buffers */
+	u64 logged;		/* writes marked in the dirty log (LOG_ALL) */
+	u64 log_failed;		/* dirty-log writes that failed */
 };
 
 DECLARE_PER_CPU(struct vhost_scsi_stats, vhost_scsi_stats);
@@ -287,6 +297,23 @@ enum {
 };
 
 /**
+ * struct vhost_scsi_log - a chain's writable descriptors, for the dirty log
+ * @ents:	@inline_ents, or an array allocated for a chain in more
+ *		pieces (contiguous descriptors merged)
+ * @n:		entries in @ents
+ * @inline_ents: room for the common chains
+ *
+ * Part of a command: filled when it is mapped, whatever the features then,
+ * and used when it is answered (scsi_log.c); the serving thread's, under
+ * the queue's mutex.
+ */
+struct vhost_scsi_log {
+	struct vhost_log *ents;
+	unsigned int n;
+	struct vhost_log inline_ents[VHOST_SCSI_INLINE_LOG];
+};
+
+/**
  * struct vhost_scsi_tmf - one task management function in progress
  * @se_cmd:	the target core's part, when it runs there
  * @vs:		the device
@@ -300,6 +327,8 @@ enum {
  * @next:	on vhost_scsi.abort_first, waiting its turn
  * @head:	descriptor head on the control queue (none for a child)
  * @resp_iov:	the guest's one-byte response field
+ * @resp_log:	the guest-physical range of @resp_iov's descriptor, for
+ *		the dirty log
  * @response:	VIRTIO_SCSI_S_* to answer
  * @action:	what the guest asked for (VHOST_SCSI_TMF_*)
  * @lun:	the LUN it names
@@ -327,6 +356,7 @@ struct vhost_scsi_tmf {
 	struct vhost_scsi_tmf *next;
 	u16 head;
 	struct iovec resp_iov;
+	struct vhost_log resp_log;
 	u8 response;
 	u8 action;
 	u16 lun;
@@ -401,6 +431,7 @@ struct vhost_scsi_cmd {
 	struct llist_node node;
 	u8 sense[TRANSPORT_SENSE_BUFFER];
 	struct scatterlist sgl_inline[VHOST_SCSI_INLINE_SGL];
+	struct vhost_scsi_log log;
 };
 
 /**
@@ -522,6 +553,7 @@ struct vhost_scsi_req {
 	size_t hdr_size;
 	size_t data_out;
 	size_t data_in;
+	unsigned int log_num;	/* writable descriptors in vq->log */
 	enum vhost_scsi_dir dir;	/* from the CDB, see parse_req */
 	struct vhost_scsi_cmd_req hdr;
 	struct vhost_scsi_tpg *tpg;
@@ -561,6 +593,74 @@ void vhost_scsi_workers_stop(struct vhost_scsi *vs);
 /* scsi_map.c: pinning a request's buffers */
 int vhost_scsi_map_cmd(struct vhost_scsi_cmd *cmd, struct vhost_scsi_req *req);
 void vhost_scsi_unmap(struct vhost_scsi_cmd *cmd);
+
+/*
+ * scsi_log.c: the dirty log.  The calls on every request's path are inline
+ * and do nothing but a copy and a feature test while VHOST_F_LOG_ALL is
+ * off; the rest is out of line.
+ */
+void vhost_scsi_log_write_on(struct vhost_virtqueue *vq,
+			     struct vhost_log *ents, unsigned int n, u64 len);
+int vhost_scsi_log_save_many(struct vhost_scsi_log *log,
+			     const struct vhost_log *src, unsigned int n);
+void vhost_scsi_log_free_many(struct vhost_scsi_log *log);
+void vhost_scsi_log_cmd_on(struct vhost_scsi_cmd *cmd);
+
+/**
+ * vhost_scsi_log_write - mark written guest pages dirty, if the log is on
+ * @vq:		the queue whose chain was written; its mutex held
+ * @ents:	the chain's writable descriptors, in chain order (as
+ *		vhost_get_vq_desc() logged them)
+ * @n:		entries in @ents
+ * @len:	bytes written from the start of the writable part
+ *
+ * After the bytes are written, before the chain goes on the used ring.
+ */
+static inline void vhost_scsi_log_write(struct vhost_virtqueue *vq,
+					struct vhost_log *ents, unsigned int n,
+					u64 len)
+{
+	lockdep_assert_held(&vq->mutex);
+	if (unlikely(vhost_has_feature(vq, VHOST_F_LOG_ALL)))
+		vhost_scsi_log_write_on(vq, ents, n, len);
+}
+
+/**
+ * vhost_scsi_log_save - keep a popped chain's writable descriptors
+ * @log:	the command's record
+ * @src:	vq->log as vhost_get_vq_desc() filled it
+ * @n:		its entries
+ *
+ * Whatever the features: the client may switch the log on before the
+ * command is answered.  In the worker, under the queue's mutex.
+ * Return: 0, or -ENOMEM with nothing allocated.
+ */
+static inline int vhost_scsi_log_save(struct vhost_scsi_log *log,
+				      const struct vhost_log *src,
+				      unsigned int n)
+{
+	if (unlikely(n > VHOST_SCSI_INLINE_LOG))
+		return vhost_scsi_log_save_many(log, src, n);
+	log->ents = log->inline_ents;
+	log->n = n;
+	memcpy(log->inline_ents, src, n * sizeof(*src));
+	return 0;
+}
+
+/* Free what vhost_scsi_log_save() allocated. */
+static inline void vhost_scsi_log_free(struct vhost_scsi_log *log)
+{
+	if (unlikely(log->ents != log->inline_ents))
+		vhost_scsi_log_free_many(log);
+}
+
+/* Log what answering @cmd wrote; its queue's mutex held. */
+static inline void vhost_scsi_log_cmd(struct vhost_scsi_cmd *cmd)
+{
+	lockdep_assert_held(&cmd->svq->vq.mutex);
+	if (unlikely(vhost_has_feature(&cmd->svq->vq, VHOST_F_LOG_ALL)))
+		vhost_scsi_log_cmd_on(cmd);
+}
 
 /* scsi_ctl.c: control queue */
 void vhost_scsi_handle_ctl_kick(struct vhost_work *work);

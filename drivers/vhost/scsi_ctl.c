@@ -37,6 +37,7 @@ struct vhost_scsi_ctl_req {
 	const struct iovec *in_iov;
 	unsigned int in_iovs;
 	size_t in_len;
+	unsigned int log_num;	/* writable descriptors in vq->log */
 };
 
 /* What handling one control request did to the ring. */
@@ -68,6 +69,7 @@ static bool vhost_scsi_ctl_answer(struct vhost_virtqueue *vq,
 		written = len;
 	else
 		vhost_scsi_count(bad_header);
+	vhost_scsi_log_write(vq, vq->log, req->log_num, written);
 	return !vhost_add_used(vq, req->head, written);
 }
 
@@ -219,6 +221,7 @@ vhost_scsi_tmf_finish(struct vhost_virtqueue *vq, struct vhost_scsi_tmf *tmf)
 	int ret;
 
 	lockdep_assert_held(&vq->mutex);
+	vhost_scsi_log_write(vq, &tmf->resp_log, 1, len);
 	ret = vhost_add_used(vq, tmf->head, len);
 	vhost_scsi_tmf_free(tmf);
 	return ret ? VHOST_SCSI_TMF_UNWRITABLE : VHOST_SCSI_TMF_ANSWERED;
@@ -560,6 +563,9 @@ static bool vhost_scsi_ctl_tmf(struct vhost_virtqueue *vq,
 	tmf->head = req->head;
 	tmf->resp_iov.iov_base = req->in_iov[0].iov_base;
 	tmf->resp_iov.iov_len = 1;
+	/* The first writable descriptor holds the response byte. */
+	if (req->log_num)
+		tmf->resp_log = vq->log[0];
 	tmf->tpg = tpg;
 	tmf->action = vhost_scsi_tmf_action(r.subtype);
 	tmf->lun = r.lun;
@@ -608,7 +614,7 @@ vhost_scsi_ctl_one(struct vhost_virtqueue *vq,
 	bool ok;
 
 	req.head = vhost_get_vq_desc(vq, vq->iov, ARRAY_SIZE(vq->iov),
-				     &out, &in, NULL, NULL);
+				     &out, &in, vq->log, &req.log_num);
 	if (req.head < 0)
 		return vhost_scsi_skip_bad_chain(vq) ? VHOST_SCSI_CTL_DONE :
 						       VHOST_SCSI_CTL_BROKEN;

@@ -99,11 +99,13 @@ static struct vhost_scsi_evt *vhost_scsi_evt_pop(struct vhost_scsi *vs)
  * untouched.  Every buffer counts against the vhost weight in *@n: once it
  * is spent the kick handler is queued again (vhost_exceeds_weight()), so a
  * guest re-posting bad buffers cannot keep the worker in one work item.
+ * The buffer's writable descriptors are left in vq->log, *@log_num of them.
  * Return: the head, or -1 for no buffer (none posted, ring unusable or
  * weight spent).
  */
 static int vhost_scsi_evt_get_buf(struct vhost_virtqueue *vq,
-				  unsigned int *in, int *n)
+				  unsigned int *in, unsigned int *log_num,
+				  int *n)
 {
 	unsigned int out;
 	int head;
@@ -112,7 +114,7 @@ static int vhost_scsi_evt_get_buf(struct vhost_virtqueue *vq,
 		if (vhost_exceeds_weight(vq, ++*n, 0))
 			return -1;
 		head = vhost_get_vq_desc(vq, vq->iov, ARRAY_SIZE(vq->iov),
-					 &out, in, NULL, NULL);
+					 &out, in, vq->log, log_num);
 		if (head < 0 || head == vq->num)
 			return -1;
 		if (!out && iov_length(vq->iov, *in) >= VHOST_SCSI_EVENT_SIZE)
@@ -133,11 +135,11 @@ static bool vhost_scsi_evt_send(struct vhost_scsi *vs,
 {
 	u8 buf[VHOST_SCSI_EVENT_SIZE];
 	struct iov_iter it;
-	unsigned int in;
+	unsigned int in, log_num;
 	u32 event;
 	int head;
 
-	head = vhost_scsi_evt_get_buf(vq, &in, n);
+	head = vhost_scsi_evt_get_buf(vq, &in, &log_num, n);
 	if (head < 0)
 		return false;
 	event = evt ? evt->event : VIRTIO_SCSI_T_NO_EVENT;
@@ -153,6 +155,7 @@ static bool vhost_scsi_evt_send(struct vhost_scsi *vs,
 	}
 	vs->events_missed = false;
 	vhost_scsi_count(events);
+	vhost_scsi_log_write(vq, vq->log, log_num, sizeof(buf));
 	vhost_add_used(vq, head, sizeof(buf));
 	return true;
 }

@@ -135,6 +135,7 @@ vhost_scsi_answer(struct vhost_scsi_vq *svq, struct vhost_scsi_req *req,
 	vhost_scsi_build_cmd_resp(buf, vhost_is_little_endian(&svq->vq), &resp);
 	if (vhost_scsi_write_iov(req->in_iov, req->in_iovs, buf, sizeof(buf)))
 		len = sizeof(buf);
+	vhost_scsi_log_write(&svq->vq, svq->vq.log, req->log_num, len);
 	vhost_add_used(&svq->vq, req->head, len);
 	return VHOST_SCSI_USED;
 }
@@ -177,7 +178,7 @@ vhost_scsi_get_req(struct vhost_virtqueue *vq, struct vhost_scsi_req *req)
 	size_t out_len, in_len;
 
 	req->head = vhost_get_vq_desc(vq, vq->iov, ARRAY_SIZE(vq->iov),
-				      &out, &in, NULL, NULL);
+				      &out, &in, vq->log, &req->log_num);
 	if (req->head < 0)
 		return vhost_scsi_skip_bad_chain(vq) ? VHOST_SCSI_USED :
 						       VHOST_SCSI_BROKEN;
@@ -635,6 +636,7 @@ void vhost_scsi_complete(struct vhost_scsi_vq *svq)
 	llist_for_each_entry_safe(cmd, next, list, node) {
 		vq->heads[n].id = cpu_to_vhost32(vq, cmd->head);
 		vq->heads[n].len = cpu_to_vhost32(vq, vhost_scsi_send_resp(cmd));
+		vhost_scsi_log_cmd(cmd);
 		if (++n == UIO_MAXIOV) {
 			vhost_add_used_n(vq, vq->heads, n);
 			n = 0;

@@ -25,6 +25,7 @@ static const struct {
 	STAT(cmds), STAT(bad_target), STAT(bad_header), STAT(bad_desc),
 	STAT(bad_cdb), STAT(bad_direction), STAT(map_failed), STAT(busy),
 	STAT(nomem), STAT(tmfs), STAT(ans), STAT(events), STAT(events_missed),
+	STAT(logged), STAT(log_failed),
 };
 
 static int vhost_scsi_stats_show(struct seq_file *m, void *unused)

@@ -479,7 +479,7 @@ static const struct tcase *const suites[] = {
 	 * has a result for the cases before them.
 	 */
 	ioctl_cases, io_cases, bad_cases, tmf_cases, evt_cases, sec_cases,
-	bind_cases, pi_cases, more_cases, sec2_cases, workers_cases,
+	bind_cases, pi_cases, log_cases, more_cases, sec2_cases, workers_cases,
 	/* Need two CPUs and race_inject.ko: only the race suite runs them. */
 	race_cases,
 };

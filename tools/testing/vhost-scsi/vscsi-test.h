@@ -73,6 +73,7 @@ extern const struct tcase workers_cases[];
 int workers_param_set(int val, int *old);
 extern const struct tcase race_cases[];
 extern const struct tcase pi_cases[];
+extern const struct tcase log_cases[];
 
 int tfail(struct tctx *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
