@@ -65,6 +65,7 @@ extern const struct tcase sec_cases[];
 extern const struct tcase sec2_cases[];
 extern const struct tcase bind_cases[];
 extern const struct tcase race_cases[];
+extern const struct tcase fuzz_cases[];
 
 int tfail(struct tctx *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
