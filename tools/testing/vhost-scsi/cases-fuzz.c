@@ -3,8 +3,10 @@
  * The fuzzer (tools/vhost-scsi/vscsi-fuzz.c) as a case: hostile requests
  * on every queue, interleaved ioctls, every invariant checked as it runs.
  * VSCSI_FUZZ_SEED and VSCSI_FUZZ_COUNT choose the run (run-all's debug
- * lane sends fewer requests); a failure names the seed and the request
- * count that replay it with "vscsi fuzz".
+ * lane sends fewer requests), VSCSI_FUZZ_MEM_BOUND_KB the Slab growth
+ * allowed after close (the debug kernel's KASAN quarantine holds freed
+ * objects); a failure names the seed and the request count that replay
+ * it with "vscsi fuzz".
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +40,7 @@ static int fuzz_run(struct tctx *t, uint64_t seed, unsigned int queues)
 		.seed = env_ul("VSCSI_FUZZ_SEED", seed),
 		.count = env_ul("VSCSI_FUZZ_COUNT", FUZZ_COUNT),
 		.queues = queues,
+		.mem_bound_kb = env_ul("VSCSI_FUZZ_MEM_BOUND_KB", 0),
 		.log = stderr,
 	};
 	struct vscsi_fuzz_stats s;
