@@ -14,6 +14,7 @@
 
 #include "vscsi.h"
 #include "vscsi-bench.h"
+#include "vscsi-fuzz.h"
 
 struct cli {
 	const char *dev_path;
@@ -41,6 +42,8 @@ static void print_usage(FILE *f)
 		"  read|write WWPN --lba N --blocks N [--bs 512] [--pattern B]\n"
 		"               [--target T] [--lun L]\n"
 		"  bench --help | memprobe --help   (measurement, JSON output)\n"
+		"  fuzz --wwpn WWPN [--seed S] [--count N] [--queues Q] ...\n"
+		"        (vscsi fuzz --help)\n"
 		"  --help\n");
 }
 
@@ -323,6 +326,8 @@ int main(int argc, char **argv)
 	/* Subcommands with options of their own. */
 	if (argc >= 2 && !strcmp(argv[1], "bench"))
 		return vscsi_bench_main(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "fuzz"))
+		return vscsi_fuzz_main(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "memprobe"))
 		return vscsi_memprobe_main(argc - 1, argv + 1);
 

@@ -8,22 +8,22 @@
 
 #include "vscsi.h"
 
-static void put_be16(uint8_t *p, uint16_t v)
+void scsi_put_be16(uint8_t *p, uint16_t v)
 {
 	p[0] = v >> 8;
 	p[1] = v;
 }
 
-static void put_be32(uint8_t *p, uint32_t v)
+void scsi_put_be32(uint8_t *p, uint32_t v)
 {
-	put_be16(p, v >> 16);
-	put_be16(p + 2, v);
+	scsi_put_be16(p, v >> 16);
+	scsi_put_be16(p + 2, v);
 }
 
-static void put_be64(uint8_t *p, uint64_t v)
+void scsi_put_be64(uint8_t *p, uint64_t v)
 {
-	put_be32(p, v >> 32);
-	put_be32(p + 4, v);
+	scsi_put_be32(p, v >> 32);
+	scsi_put_be32(p + 4, v);
 }
 
 uint16_t scsi_get_be16(const uint8_t *p)
@@ -54,7 +54,7 @@ size_t scsi_cdb_inquiry(uint8_t *cdb, bool evpd, uint8_t page,
 	cdb[0] = 0x12;
 	cdb[1] = evpd ? 1 : 0;
 	cdb[2] = evpd ? page : 0;
-	put_be16(cdb + 3, alloc_len);
+	scsi_put_be16(cdb + 3, alloc_len);
 	return 6;
 }
 
@@ -62,7 +62,7 @@ size_t scsi_cdb_report_luns(uint8_t *cdb, uint32_t alloc_len)
 {
 	memset(cdb, 0, 12);
 	cdb[0] = 0xa0;
-	put_be32(cdb + 6, alloc_len);
+	scsi_put_be32(cdb + 6, alloc_len);
 	return 12;
 }
 
@@ -78,7 +78,7 @@ size_t scsi_cdb_read_capacity16(uint8_t *cdb, uint32_t alloc_len)
 	memset(cdb, 0, 16);
 	cdb[0] = 0x9e;		/* SERVICE ACTION IN (16) */
 	cdb[1] = 0x10;		/* READ CAPACITY (16) */
-	put_be32(cdb + 10, alloc_len);
+	scsi_put_be32(cdb + 10, alloc_len);
 	return 16;
 }
 
@@ -87,8 +87,8 @@ static size_t cdb_rw10(uint8_t *cdb, uint8_t op, uint32_t lba,
 {
 	memset(cdb, 0, 10);
 	cdb[0] = op;
-	put_be32(cdb + 2, lba);
-	put_be16(cdb + 7, blocks);
+	scsi_put_be32(cdb + 2, lba);
+	scsi_put_be16(cdb + 7, blocks);
 	return 10;
 }
 
@@ -97,8 +97,8 @@ static size_t cdb_rw16(uint8_t *cdb, uint8_t op, uint64_t lba,
 {
 	memset(cdb, 0, 16);
 	cdb[0] = op;
-	put_be64(cdb + 2, lba);
-	put_be32(cdb + 10, blocks);
+	scsi_put_be64(cdb + 2, lba);
+	scsi_put_be32(cdb + 10, blocks);
 	return 16;
 }
 

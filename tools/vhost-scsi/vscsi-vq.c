@@ -421,8 +421,10 @@ static int vq_reap_once(struct vscsi_vq *vq)
 		id = le32toh(e->id);
 		vq->last_used++;
 		/* A bogus id from the device is dropped, not trusted. */
-		if (id >= vq->num || !vq->slots[id].busy)
+		if (id >= vq->num || !vq->slots[id].busy) {
+			vq->bogus_used++;
 			continue;
+		}
 		vq->slots[id].busy = false;
 		vq->slots[id].done = true;
 		vq->slots[id].used_len = le32toh(e->len);

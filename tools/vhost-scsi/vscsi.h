@@ -156,6 +156,8 @@ struct vscsi_vq {
 	unsigned long calls;		/* call eventfd counts consumed */
 	/* Completions found after a wait without the call they were owed. */
 	unsigned long missed_calls;
+	/* Used entries naming a head that was not in flight: dropped. */
+	unsigned long bogus_used;
 };
 
 struct vscsi_dev;
@@ -466,6 +468,9 @@ struct scsi_sense {
 
 int scsi_sense_parse(const uint8_t *sense, size_t len, struct scsi_sense *out);
 
+void scsi_put_be16(uint8_t *p, uint16_t v);
+void scsi_put_be32(uint8_t *p, uint32_t v);
+void scsi_put_be64(uint8_t *p, uint64_t v);
 uint16_t scsi_get_be16(const uint8_t *p);
 uint32_t scsi_get_be32(const uint8_t *p);
 uint64_t scsi_get_be64(const uint8_t *p);

@@ -74,6 +74,7 @@ int workers_param_set(int val, int *old);
 extern const struct tcase race_cases[];
 extern const struct tcase pi_cases[];
 extern const struct tcase log_cases[];
+extern const struct tcase fuzz_cases[];
 
 int tfail(struct tctx *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
