@@ -380,6 +380,12 @@ struct vhost_scsi_tmf {
  * @prot:	pinned protection information pages, @prot.nents entries:
  *		@prot_inline (when the pool has it) and chained chunks
  * @sgl_inline:	the first VHOST_SCSI_INLINE_SGL data entries
+ * @bounced:	@data is kernel pages (sgl_alloc()), not the guest's: the
+ *		target core would map the guest's segments wrongly
+ *		(scsi_map.c, vhost_scsi_pages_contig())
+ * @bounce_iov:	data-in bounced: a copy of the writable iovecs, @bounce_iovs
+ *		of them, the data @bounce_skip bytes in; copied to at
+ *		completion.  NULL otherwise
  * @prot_inline: the first VHOST_SCSI_INLINE_PROT_SGL protection entries,
  *		in the pool's @prot_sgls; NULL if the device had not acked
  *		T10-PI when the endpoint was set
@@ -431,6 +437,10 @@ struct vhost_scsi_cmd {
 	struct llist_node node;
 	u8 sense[TRANSPORT_SENSE_BUFFER];
 	struct scatterlist sgl_inline[VHOST_SCSI_INLINE_SGL];
+	bool bounced;
+	struct iovec *bounce_iov;
+	unsigned int bounce_iovs;
+	size_t bounce_skip;
 	struct vhost_scsi_log log;
 };
 
@@ -591,6 +601,7 @@ void vhost_scsi_workers_unpublish(struct vhost_scsi *vs);
 void vhost_scsi_workers_stop(struct vhost_scsi *vs);
 
 /* scsi_map.c: pinning a request's buffers */
+bool vhost_scsi_bounce_out(struct vhost_scsi_cmd *cmd, u32 len);
 int vhost_scsi_map_cmd(struct vhost_scsi_cmd *cmd, struct vhost_scsi_req *req);
 void vhost_scsi_unmap(struct vhost_scsi_cmd *cmd);
 

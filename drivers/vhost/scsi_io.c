@@ -608,6 +608,9 @@ static u32 vhost_scsi_send_resp(struct vhost_scsi_cmd *cmd)
 
 	vhost_scsi_build_cmd_resp(buf, vhost_is_little_endian(&cmd->svq->vq),
 				  &resp);
+	/* Bounced data-in goes to the guest before the response says so. */
+	if (unlikely(cmd->bounce_iov) && !vhost_scsi_bounce_out(cmd, moved))
+		return 0;
 	if (!vhost_scsi_write_iov(cmd->resp_iov, cmd->resp_iovs, buf,
 				  sizeof(buf)))
 		return 0;

@@ -8,7 +8,10 @@
  * buffer they do not cover.  The response iovecs are kept beside them.
  * Everything here runs in the thread serving the request queue, which has
  * the client's mm, under the queue's mutex; vhost_scsi_unmap() undoes it
- * before the command returns to the pool.
+ * before the command returns to the pool.  The one copy: a buffer that is
+ * not logical blocks (the target core emulates the command through one
+ * kernel mapping of its pages) in segments that do not join at page
+ * boundaries is bounced through kernel pages (vhost_scsi_map_buf()).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -216,12 +219,159 @@ static unsigned int vhost_scsi_prot_ninline(const struct vhost_scsi_cmd *cmd)
 }
 
 /*
+ * Do the guest's segments for @len bytes at @it make a scatterlist whose
+ * entries, pinned page by page, are one run of whole pages but for the
+ * start of the first and the end of the last?  The target core assumes
+ * exactly that when it maps a buffer for a command it emulates
+ * (transport_kmap_data_sg() maps the pages back to back and adds only the
+ * first entry's offset), and would otherwise write, or read, bytes at the
+ * wrong place in the pages: over the guest's memory between the segments.
+ */
+static bool vhost_scsi_pages_contig(const struct iov_iter *it, size_t len)
+{
+	const struct iovec *iov = it->iov;
+	size_t skip = it->iov_offset;
+	bool first = true;
+
+	if (!iter_is_iovec(it))
+		return false;
+	for (; len; iov++, skip = 0) {
+		size_t n = min(len, iov->iov_len - skip);
+		unsigned long start = (unsigned long)iov->iov_base + skip;
+
+		if (!n)
+			continue;
+		if (!first && offset_in_page(start))
+			return false;
+		len -= n;
+		if (len && offset_in_page(start + n))
+			return false;
+		first = false;
+	}
+	return true;
+}
+
+/* Give the bounce pages of @cmd back; nothing else of @cmd changes. */
+static void vhost_scsi_bounce_free(struct vhost_scsi_cmd *cmd)
+{
+	sgl_free(cmd->data.sgl);
+	kfree(cmd->bounce_iov);
+	cmd->bounce_iov = NULL;
+	cmd->bounced = false;
+	cmd->data.sgl = NULL;
+	cmd->data.nents = 0;
+	cmd->data.orig_nents = 0;
+}
+
+/*
+ * Give @cmd kernel pages for the @len data bytes at @it, zeroed, instead
+ * of the guest's: data-out is copied in now; for data-in the writable
+ * iovecs are kept (the response and @skip bytes before the data) and
+ * vhost_scsi_bounce_out() copies the data out at completion.
+ * Return: 0, -ENOMEM, or -EFAULT (data-out not readable).
+ */
+static int vhost_scsi_bounce(struct vhost_scsi_cmd *cmd,
+			     struct vhost_scsi_req *req, struct iov_iter *it,
+			     size_t len, size_t skip)
+{
+	struct scatterlist *sg;
+	unsigned int nents, i;
+
+	cmd->data.sgl = sgl_alloc(len, GFP_KERNEL_ACCOUNT | __GFP_ZERO,
+				  &nents);
+	if (!cmd->data.sgl)
+		return -ENOMEM;
+	cmd->data.nents = nents;
+	cmd->data.orig_nents = nents;
+	cmd->bounced = true;
+	if (cmd->data_in) {
+		cmd->bounce_iov = vhost_scsi_alloc_guest(req->in_iovs,
+							 sizeof(struct iovec));
+		if (!cmd->bounce_iov)
+			goto err;
+		memcpy(cmd->bounce_iov, req->in_iov,
+		       req->in_iovs * sizeof(struct iovec));
+		cmd->bounce_iovs = req->in_iovs;
+		cmd->bounce_skip = skip;
+		return 0;
+	}
+	for_each_sg(cmd->data.sgl, sg, nents, i)
+		if (copy_from_iter(sg_virt(sg), sg->length, it) != sg->length)
+			goto err;
+	return 0;
+err:
+	vhost_scsi_bounce_free(cmd);
+	return cmd->data_in ? -ENOMEM : -EFAULT;
+}
+
+/**
+ * vhost_scsi_bounce_out - copy a bounced data-in buffer to the guest
+ * @cmd:	the command, answered by the worker (the client's mm)
+ * @len:	bytes the target core moved
+ *
+ * Return: false if the guest's buffer could not be written.
+ */
+bool vhost_scsi_bounce_out(struct vhost_scsi_cmd *cmd, u32 len)
+{
+	struct scatterlist *sg;
+	struct iov_iter it;
+	unsigned int i;
+
+	iov_iter_init(&it, ITER_DEST, cmd->bounce_iov, cmd->bounce_iovs,
+		      cmd->bounce_skip + len);
+	iov_iter_advance(&it, cmd->bounce_skip);
+	for_each_sg(cmd->data.sgl, sg, cmd->data.nents, i) {
+		size_t n = min_t(size_t, len, sg->length);
+
+		if (!n)
+			break;
+		if (copy_to_iter(sg_virt(sg), n, &it) != n)
+			return false;
+		len -= n;
+	}
+	return true;
+}
+
+/*
+ * The data bytes of @cmd: pinned, or bounced when the target core would
+ * map them as one run (see vhost_scsi_pages_contig()) and they are not:
+ * a buffer of logical blocks goes to the backstore, which takes the
+ * entries one by one, so only other buffers are bounced.  @pi bytes of
+ * protection information come before the data.
+ */
+static int vhost_scsi_map_buf(struct vhost_scsi_cmd *cmd,
+			      struct vhost_scsi_req *req, struct iov_iter *it,
+			      size_t len, u32 pi)
+{
+	struct iov_iter src;
+
+	if (!len)
+		return 0;
+	if ((vhost_scsi_cdb_xfer(req->hdr.cdb) & VHOST_SCSI_XFER_BLOCKS) ||
+	    vhost_scsi_pages_contig(it, len))
+		return vhost_scsi_map_iter(it, len, &cmd->data,
+					   cmd->sgl_inline,
+					   VHOST_SCSI_INLINE_SGL,
+					   VHOST_SCSI_DATA_SGL);
+	if (cmd->data_in)
+		return vhost_scsi_bounce(cmd, req, it, len,
+					 VHOST_SCSI_CMD_RESP_SIZE + pi);
+	/* copy_from_iter() wants a source iterator, at the same place */
+	iov_iter_init(&src, ITER_SOURCE, req->out_iov, req->out_iovs,
+		      req->hdr_size + req->data_out);
+	iov_iter_advance(&src, req->hdr_size + pi);
+	return vhost_scsi_bounce(cmd, req, &src, len, 0);
+}
+
+/*
  * Unpin and free what vhost_scsi_map_data(), vhost_scsi_save_resp_iov()
  * and vhost_scsi_log_save() gave @cmd; in the worker, before the command goes back to the pool.
  */
 void vhost_scsi_unmap(struct vhost_scsi_cmd *cmd)
 {
-	if (cmd->data.sgl) {
+	if (unlikely(cmd->bounced)) {
+		vhost_scsi_bounce_free(cmd);
+	} else if (cmd->data.sgl) {
 		vhost_scsi_put_pages(&cmd->data, cmd->data.nents, cmd->data_in);
 		vhost_scsi_sgt_free(&cmd->data, VHOST_SCSI_INLINE_SGL);
 	}
@@ -309,8 +459,7 @@ static int vhost_scsi_map_data(struct vhost_scsi_cmd *cmd,
 		if (ret)
 			return ret;
 	}
-	ret = vhost_scsi_map_iter(it, len - pi, &cmd->data, cmd->sgl_inline,
-				  VHOST_SCSI_INLINE_SGL, VHOST_SCSI_DATA_SGL);
+	ret = vhost_scsi_map_buf(cmd, req, it, len - pi, pi);
 	if (ret) {
 		vhost_scsi_put_pages(&cmd->prot, cmd->prot.nents, false);
 		vhost_scsi_sgt_free(&cmd->prot, vhost_scsi_prot_ninline(cmd));
