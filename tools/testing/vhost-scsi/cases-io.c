@@ -4,6 +4,7 @@
  * writes under every descriptor layout, several queues in flight, and the
  * addressing errors the spec gives a response for.
  */
+#include <endian.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -531,6 +532,92 @@ static int lun_not_present(struct tctx *t)
 	return T_PASS;
 }
 
+/*
+ * An emulated command's data-in in two descriptors that share a page and
+ * leave a gap between them, the second one crossing into the next page:
+ * [B + 4096 + 0xc00, 8 bytes] and [B + 4096 + 0xe00, 1016 bytes].  The
+ * target core answers INQUIRY by copying into one mapping of the data
+ * pages (transport_kmap_data_sg()), which assumes that every scatterlist
+ * entry but the first starts a page and every one but the last ends one;
+ * pinned as they are, these pages map the 1024 bytes straight over the
+ * gap.  Found by vscsi fuzz --seed 1 at request 97824.
+ */
+#define SHARED_IN1	(4096 + 0xc00)
+#define SHARED_IN1_LEN	8
+#define SHARED_IN2	(4096 + 0xe00)
+#define SHARED_IN_LEN	1024
+
+static int inquiry_in_shared_page_chain(struct tctx *t, uint64_t base,
+					uint32_t hdr_len)
+{
+	struct vscsi_vq *vq = vscsi_req_vq(t->dev, 0);
+	struct vscsi_seg segs[] = {
+		{ base, hdr_len, false },
+		{ base + 0x800, VSCSI_RESP_SIZE, true },
+		{ base + SHARED_IN1, SHARED_IN1_LEN, true },
+		{ base + SHARED_IN2, SHARED_IN_LEN - SHARED_IN1_LEN, true },
+	};
+	int head = vscsi_vq_add(vq, segs, 4, false, NULL);
+
+	if (head < 0)
+		return head;
+	vscsi_vq_kick(vq);
+	return vscsi_vq_wait(vq, head, VSCSI_DEFAULT_TIMEOUT_MS);
+}
+
+static int inquiry_data_in_shared_page(struct tctx *t)
+{
+	uint8_t cdb[6], want[SHARED_IN_LEN], *p, *hdr;
+	const struct virtio_scsi_cmd_resp *resp;
+	uint32_t hdr_len, i, moved, gap = 0;
+	uint64_t base;
+	int ret = fix_attach(t, NULL);
+
+	if (ret)
+		return ret;
+	scsi_cdb_inquiry(cdb, false, 0, SHARED_IN_LEN);
+	ret = run_in(t, lun0(t), cdb, sizeof(cdb), want, sizeof(want),
+		     "INQUIRY into one descriptor");
+	if (ret)
+		return ret;
+	base = vscsi_mem_alloc(&t->dev->mem, 3 * 4096, 4096);
+	if (!base)
+		return tfail(t, "expected guest memory, got none");
+	p = vscsi_mem_ptr(&t->dev->mem, base, 3 * 4096);
+	memset(p, VSCSI_SLACK_POISON, 3 * 4096);
+	hdr_len = VSCSI_REQ_FIXED_SIZE + t->dev->cdb_size;
+	hdr = p;
+	memset(hdr, 0, hdr_len);
+	vscsi_lun_encode(hdr, t->cfg->target, lun0(t));
+	hdr[8] = 0x51;				/* tag */
+	memcpy(hdr + VSCSI_REQ_FIXED_SIZE, cdb, sizeof(cdb));
+	ret = inquiry_in_shared_page_chain(t, base, hdr_len);
+	if (ret)
+		return tfail(t, "expected the INQUIRY answered, got %s",
+			     err_name(ret));
+	resp = (const void *)(p + 0x800);
+	if (resp->response != VIRTIO_SCSI_S_OK || resp->status != 0)
+		return tfail(t, "expected OK/GOOD, got response %u status %#x",
+			     resp->response, resp->status);
+	for (i = SHARED_IN1 + SHARED_IN1_LEN; i < SHARED_IN2; i++)
+		gap += p[i] != VSCSI_SLACK_POISON;
+	if (gap)
+		return tfail(t, "expected the %u bytes between the data-in descriptors untouched, got %u changed",
+			     SHARED_IN2 - SHARED_IN1 - SHARED_IN1_LEN, gap);
+	/* Bytes past the residual are the device's to leave alone. */
+	moved = SHARED_IN_LEN - le32toh(resp->resid);
+	if (moved <= SHARED_IN1_LEN || moved > SHARED_IN_LEN)
+		return tfail(t, "expected a residual leaving the standard INQUIRY data, got resid %u",
+			     le32toh(resp->resid));
+	if (memcmp(p + SHARED_IN1, want, SHARED_IN1_LEN) ||
+	    memcmp(p + SHARED_IN2, want + SHARED_IN1_LEN,
+		   moved - SHARED_IN1_LEN))
+		return tfail(t, "expected the %u bytes of INQUIRY data a single descriptor gets, got other bytes (vendor \"%.8s\" where \"%.8s\" belongs)",
+			     moved, (const char *)p + SHARED_IN2,
+			     (const char *)want + SHARED_IN1_LEN);
+	return T_PASS;
+}
+
 const struct tcase io_cases[] = {
 	{ "tur_ok", tur_ok },
 	{ "used_len_counts_bytes_written", used_len_counts_bytes_written },
@@ -551,5 +638,6 @@ const struct tcase io_cases[] = {
 	{ "bad_lun_byte0", bad_address, &bad_byte0 },
 	{ "bad_target_nonexistent", bad_address, &bad_target },
 	{ "lun_not_present", lun_not_present },
+	{ "inquiry_data_in_shared_page", inquiry_data_in_shared_page },
 	{ NULL, NULL },
 };
