@@ -27,14 +27,15 @@
  *  - Slab returns to its baseline (within a bound) after the last close.
  * The VM rig checks the kernel log and that the module unloads.
  *
- * Open finding: --seed 1 --queues 4 (LUN 0, slow LUN 2) answers cleanly
- * up to request 97823; checking request 97824 finds one zero byte at a
- * page-aligned address in its leading slack (GPA 0x1000de000) that no
- * chain published since request 97373 describes as device-writable, six
- * batches after a close with requests in flight.  It replays every time.
- * What wrote it (a used-ring flags write by the closed instance landing
- * in memory mapped again at another address is one candidate) is not
- * established.
+ * Finding, seed 1 --queues 4 (LUN 0, slow LUN 2), request 97824: an
+ * INQUIRY whose data-in began in three descriptors within one page put
+ * zeros at the start of that page, in its leading slack.  The target
+ * core emulates INQUIRY through one mapping of the data pages
+ * (transport_kmap_data_sg() maps them back to back and adds only the first
+ * entry's offset), and the driver handed it one entry per pinned piece:
+ * the page repeated, later entries at an offset.  The driver now bounces
+ * such buffers; cases-io.c's inquiry_data_in_shared_page is the short
+ * replay.
  *
  * Everything the fuzzer sends is drawn from one generator seeded with
  * --seed, never from what the device answered, so a seed and a request

@@ -17,9 +17,9 @@
 
 /*
  * Requests per run on Debian's kernel: 1,000-1,500 requests/s in the TCG
- * VM on a loaded machine, so about 70 s.  Seed 1 goes on cleanly to
- * request 97823; request 97824 meets a stray write still being looked
- * into (see the note in tools/vhost-scsi/vscsi-fuzz.c).
+ * VM on a loaded machine, so about 70 s.  (Seed 1's request 97824 found
+ * the stray write inquiry_data_in_shared_page now replays: see the note in
+ * tools/vhost-scsi/vscsi-fuzz.c.)
  */
 #define FUZZ_COUNT	90000
 
