@@ -533,89 +533,158 @@ static int lun_not_present(struct tctx *t)
 }
 
 /*
- * An emulated command's data-in in two descriptors that share a page and
+ * An emulated command's buffer in two descriptors that share a page and
  * leave a gap between them, the second one crossing into the next page:
- * [B + 4096 + 0xc00, 8 bytes] and [B + 4096 + 0xe00, 1016 bytes].  The
- * target core answers INQUIRY by copying into one mapping of the data
- * pages (transport_kmap_data_sg()), which assumes that every scatterlist
- * entry but the first starts a page and every one but the last ends one;
- * pinned as they are, these pages map the 1024 bytes straight over the
- * gap.  Found by vscsi fuzz --seed 1 at request 97824.
+ * [B + 4096 + 0xc00, 8 bytes] and [B + 4096 + 0xe00, the rest].  The
+ * target core answers INQUIRY, and reads MODE SELECT's parameters, through
+ * one mapping of the data pages (transport_kmap_data_sg()), which assumes
+ * that every scatterlist entry but the first starts a page and every one
+ * but the last ends one; pinned as they are, these pages map the buffer
+ * straight over the gap.  Found by vscsi fuzz --seed 1 at request 97824.
+ * The header is at B, the response at B + 0x800, all else poisoned.
  */
-#define SHARED_IN1	(4096 + 0xc00)
-#define SHARED_IN1_LEN	8
-#define SHARED_IN2	(4096 + 0xe00)
-#define SHARED_IN_LEN	1024
+#define SHARED_SEG1	(4096 + 0xc00)
+#define SHARED_SEG1_LEN	8
+#define SHARED_SEG2	(4096 + 0xe00)
+#define SHARED_MAX	1024
 
-static int inquiry_in_shared_page_chain(struct tctx *t, uint64_t base,
-					uint32_t hdr_len)
+struct shared_page {
+	uint64_t base;
+	uint8_t *p;
+	const struct virtio_scsi_cmd_resp *resp;
+};
+
+/* Lay out @sp: header, @len bytes in two segments, poison elsewhere. */
+static int shared_page_fill(struct tctx *t, struct shared_page *sp,
+			    const uint8_t *cdb, size_t cdb_len,
+			    const uint8_t *out, uint32_t len)
+{
+	uint32_t hdr_len = VSCSI_REQ_FIXED_SIZE + t->dev->cdb_size;
+
+	sp->base = vscsi_mem_alloc(&t->dev->mem, 3 * 4096, 4096);
+	if (!sp->base)
+		return tfail(t, "expected guest memory, got none");
+	sp->p = vscsi_mem_ptr(&t->dev->mem, sp->base, 3 * 4096);
+	sp->resp = (const void *)(sp->p + 0x800);
+	memset(sp->p, VSCSI_SLACK_POISON, 3 * 4096);
+	memset(sp->p, 0, hdr_len);
+	vscsi_lun_encode(sp->p, t->cfg->target, lun0(t));
+	sp->p[8] = 0x51;			/* tag */
+	memcpy(sp->p + VSCSI_REQ_FIXED_SIZE, cdb, cdb_len);
+	if (out) {
+		memcpy(sp->p + SHARED_SEG1, out, SHARED_SEG1_LEN);
+		memcpy(sp->p + SHARED_SEG2, out + SHARED_SEG1_LEN,
+		       len - SHARED_SEG1_LEN);
+	}
+	return 0;
+}
+
+/*
+ * Run @cdb over @sp's layout with @len bytes of data-out @out, or of
+ * data-in for @out NULL; the answer must be OK/GOOD.
+ */
+static int shared_page_run(struct tctx *t, struct shared_page *sp,
+			   const uint8_t *cdb, size_t cdb_len,
+			   const uint8_t *out, uint32_t len)
 {
 	struct vscsi_vq *vq = vscsi_req_vq(t->dev, 0);
-	struct vscsi_seg segs[] = {
-		{ base, hdr_len, false },
-		{ base + 0x800, VSCSI_RESP_SIZE, true },
-		{ base + SHARED_IN1, SHARED_IN1_LEN, true },
-		{ base + SHARED_IN2, SHARED_IN_LEN - SHARED_IN1_LEN, true },
-	};
-	int head = vscsi_vq_add(vq, segs, 4, false, NULL);
+	struct vscsi_seg segs[4];
+	unsigned int d = out ? 1 : 2;	/* readable before writable */
+	int head, ret = shared_page_fill(t, sp, cdb, cdb_len, out, len);
 
-	if (head < 0)
-		return head;
-	vscsi_vq_kick(vq);
-	return vscsi_vq_wait(vq, head, VSCSI_DEFAULT_TIMEOUT_MS);
+	if (ret)
+		return ret;
+	segs[0] = (struct vscsi_seg){ sp->base,
+				      VSCSI_REQ_FIXED_SIZE + t->dev->cdb_size,
+				      false };
+	segs[out ? 3 : 1] = (struct vscsi_seg){ sp->base + 0x800,
+						VSCSI_RESP_SIZE, true };
+	segs[d] = (struct vscsi_seg){ sp->base + SHARED_SEG1, SHARED_SEG1_LEN,
+				      !out };
+	segs[d + 1] = (struct vscsi_seg){ sp->base + SHARED_SEG2,
+					  len - SHARED_SEG1_LEN, !out };
+	head = vscsi_vq_add(vq, segs, 4, false, NULL);
+	if (head >= 0)
+		vscsi_vq_kick(vq);
+	ret = head < 0 ? head : vscsi_vq_wait(vq, head, VSCSI_DEFAULT_TIMEOUT_MS);
+	if (ret)
+		return tfail(t, "expected the command answered, got %s",
+			     err_name(ret));
+	if (sp->resp->response != VIRTIO_SCSI_S_OK || sp->resp->status != 0)
+		return tfail(t, "expected OK/GOOD, got response %u status %#x (sense key %#x asc %#x)",
+			     sp->resp->response, sp->resp->status,
+			     sp->resp->sense[2] & 0xf, sp->resp->sense[12]);
+	return 0;
 }
 
 static int inquiry_data_in_shared_page(struct tctx *t)
 {
-	uint8_t cdb[6], want[SHARED_IN_LEN], *p, *hdr;
-	const struct virtio_scsi_cmd_resp *resp;
-	uint32_t hdr_len, i, moved, gap = 0;
-	uint64_t base;
+	uint8_t cdb[6], want[SHARED_MAX];
+	struct shared_page sp = { 0 };
+	uint32_t i, moved, gap = 0;
 	int ret = fix_attach(t, NULL);
 
 	if (ret)
 		return ret;
-	scsi_cdb_inquiry(cdb, false, 0, SHARED_IN_LEN);
+	scsi_cdb_inquiry(cdb, false, 0, SHARED_MAX);
 	ret = run_in(t, lun0(t), cdb, sizeof(cdb), want, sizeof(want),
 		     "INQUIRY into one descriptor");
+	if (!ret)
+		ret = shared_page_run(t, &sp, cdb, sizeof(cdb), NULL,
+				      SHARED_MAX);
 	if (ret)
 		return ret;
-	base = vscsi_mem_alloc(&t->dev->mem, 3 * 4096, 4096);
-	if (!base)
-		return tfail(t, "expected guest memory, got none");
-	p = vscsi_mem_ptr(&t->dev->mem, base, 3 * 4096);
-	memset(p, VSCSI_SLACK_POISON, 3 * 4096);
-	hdr_len = VSCSI_REQ_FIXED_SIZE + t->dev->cdb_size;
-	hdr = p;
-	memset(hdr, 0, hdr_len);
-	vscsi_lun_encode(hdr, t->cfg->target, lun0(t));
-	hdr[8] = 0x51;				/* tag */
-	memcpy(hdr + VSCSI_REQ_FIXED_SIZE, cdb, sizeof(cdb));
-	ret = inquiry_in_shared_page_chain(t, base, hdr_len);
-	if (ret)
-		return tfail(t, "expected the INQUIRY answered, got %s",
-			     err_name(ret));
-	resp = (const void *)(p + 0x800);
-	if (resp->response != VIRTIO_SCSI_S_OK || resp->status != 0)
-		return tfail(t, "expected OK/GOOD, got response %u status %#x",
-			     resp->response, resp->status);
-	for (i = SHARED_IN1 + SHARED_IN1_LEN; i < SHARED_IN2; i++)
-		gap += p[i] != VSCSI_SLACK_POISON;
+	for (i = SHARED_SEG1 + SHARED_SEG1_LEN; i < SHARED_SEG2; i++)
+		gap += sp.p[i] != VSCSI_SLACK_POISON;
 	if (gap)
 		return tfail(t, "expected the %u bytes between the data-in descriptors untouched, got %u changed",
-			     SHARED_IN2 - SHARED_IN1 - SHARED_IN1_LEN, gap);
+			     SHARED_SEG2 - SHARED_SEG1 - SHARED_SEG1_LEN, gap);
 	/* Bytes past the residual are the device's to leave alone. */
-	moved = SHARED_IN_LEN - le32toh(resp->resid);
-	if (moved <= SHARED_IN1_LEN || moved > SHARED_IN_LEN)
+	moved = SHARED_MAX - le32toh(sp.resp->resid);
+	if (moved <= SHARED_SEG1_LEN || moved > SHARED_MAX)
 		return tfail(t, "expected a residual leaving the standard INQUIRY data, got resid %u",
-			     le32toh(resp->resid));
-	if (memcmp(p + SHARED_IN1, want, SHARED_IN1_LEN) ||
-	    memcmp(p + SHARED_IN2, want + SHARED_IN1_LEN,
-		   moved - SHARED_IN1_LEN))
+			     le32toh(sp.resp->resid));
+	if (memcmp(sp.p + SHARED_SEG1, want, SHARED_SEG1_LEN) ||
+	    memcmp(sp.p + SHARED_SEG2, want + SHARED_SEG1_LEN,
+		   moved - SHARED_SEG1_LEN))
 		return tfail(t, "expected the %u bytes of INQUIRY data a single descriptor gets, got other bytes (vendor \"%.8s\" where \"%.8s\" belongs)",
-			     moved, (const char *)p + SHARED_IN2,
-			     (const char *)want + SHARED_IN1_LEN);
+			     moved, (const char *)sp.p + SHARED_SEG2,
+			     (const char *)want + SHARED_SEG1_LEN);
 	return T_PASS;
+}
+
+/*
+ * MODE SELECT(6) of the caching page exactly as MODE SENSE reports it:
+ * the target core takes it only if it reads back the same bytes, so
+ * parameters read over the gap (poison) are refused.
+ */
+static int mode_select_data_out_shared_page(struct tctx *t)
+{
+	uint8_t sense_cdb[6] = { 0x1a, 0x08, 0x08, 0, 255, 0 };
+	uint8_t select_cdb[6] = { 0x15, 0x10, 0, 0, 0, 0 };
+	uint8_t page[255], param[4 + 255] = { 0 };
+	struct shared_page sp = { 0 };
+	uint32_t len;
+	int ret = fix_attach(t, NULL);
+
+	if (ret)
+		return ret;
+	ret = run_in(t, lun0(t), sense_cdb, sizeof(sense_cdb), page,
+		     sizeof(page), "MODE SENSE(6) of the caching page");
+	if (ret)
+		return ret;
+	/* Header (4 bytes, no block descriptor with DBD), then the page. */
+	len = 4 + 2 + page[4 + 1];
+	if (page[3] || (page[4] & 0x3f) != 0x08 || len > page[0] + 1u ||
+	    len <= SHARED_SEG1_LEN)
+		return tfail(t, "expected the caching page after a bare header, got %02x %02x %02x %02x %02x %02x",
+			     page[0], page[1], page[2], page[3], page[4],
+			     page[5]);
+	memcpy(param + 4, page + 4, len - 4);
+	param[4] &= 0x3f;			/* PS is reserved in MODE SELECT */
+	select_cdb[4] = len;
+	return shared_page_run(t, &sp, select_cdb, sizeof(select_cdb), param,
+			       len) ?: T_PASS;
 }
 
 const struct tcase io_cases[] = {
@@ -639,5 +708,6 @@ const struct tcase io_cases[] = {
 	{ "bad_target_nonexistent", bad_address, &bad_target },
 	{ "lun_not_present", lun_not_present },
 	{ "inquiry_data_in_shared_page", inquiry_data_in_shared_page },
+	{ "mode_select_data_out_shared_page", mode_select_data_out_shared_page },
 	{ NULL, NULL },
 };
