@@ -268,7 +268,8 @@ static void vhost_scsi_bounce_free(struct vhost_scsi_cmd *cmd)
  * of the guest's: data-out is copied in now; for data-in the writable
  * iovecs are kept (the response and @skip bytes before the data) and
  * vhost_scsi_bounce_out() copies the data out at completion.
- * Return: 0, -ENOMEM, or -EFAULT (data-out not readable).
+ * Return: 0, -ENOSPC (over the data limit), -ENOMEM, or -EFAULT (data-out
+ * not readable).
  */
 static int vhost_scsi_bounce(struct vhost_scsi_cmd *cmd,
 			     struct vhost_scsi_req *req, struct iov_iter *it,
@@ -277,7 +278,10 @@ static int vhost_scsi_bounce(struct vhost_scsi_cmd *cmd,
 	struct scatterlist *sg;
 	unsigned int nents, i;
 
-	cmd->data.sgl = sgl_alloc(len, GFP_KERNEL_ACCOUNT | __GFP_ZERO,
+	/* The limit a pinned buffer has (vhost_scsi_map_iter()). */
+	if (DIV_ROUND_UP(len, PAGE_SIZE) > VHOST_SCSI_DATA_SGL)
+		return -ENOSPC;
+	cmd->data.sgl = sgl_alloc(len, VHOST_SCSI_GFP_GUEST | __GFP_ZERO,
 				  &nents);
 	if (!cmd->data.sgl)
 		return -ENOMEM;
