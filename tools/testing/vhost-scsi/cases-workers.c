@@ -9,7 +9,10 @@
  *   are gone after CLEAR_ENDPOINT;
  * - workers_queue_blocked_other_progresses: queue 0's thread is held in a
  *   page fault (the READ's data page is registered with userfaultfd and
- *   not resolved) while a TUR on queue 1 must still be answered at once;
+ *   not resolved; on a kernel without userfaultfd, such as the debug
+ *   lane's, the page is a private mapping of the slow LUN's dm-delay
+ *   device, whose first read takes VSCSI_SLOW_MS) while a TUR on queue 1
+ *   must still be answered at once;
  * - workers_teardown_inflight_modes: close with slow READs in flight on
  *   both queues, in each mode (per queue, one per device, the core's
  *   worker), and no thread of ours outlives the close.
@@ -23,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -35,6 +39,8 @@
 #define WK_PAGE		4096u
 #define WK_MAX_THREADS	8
 #define WK_TUR_MS	1000	/* a TUR on an idle queue, even under TCG */
+#define WK_SLOW_DEV	"/dev/mapper/slow"	/* setup-targets.sh */
+#define WK_SLOW_OFF	(32u << 20)	/* a page no LUN case reads */
 
 /*
  * Set vhost_scsi's workers parameter (read at SET_ENDPOINT); the previous
@@ -166,7 +172,7 @@ static int wk_same_cgroup(struct tctx *t, const pid_t *pids, unsigned int n)
 	return T_PASS;
 }
 
-static int wk_threads_case(struct tctx *t)
+static int wk_threads_body(struct tctx *t)
 {
 	struct vscsi_opts opts = { .req_queues = 2 };
 	pid_t pids[WK_MAX_THREADS];
@@ -207,26 +213,59 @@ out:
 
 struct wk_uffd_read {
 	int uffd;
+	bool slow_map;		/* the page maps WK_SLOW_DEV, no userfaultfd */
 	uint64_t gpa, hdr, resp;
 	uint32_t hdr_len;
 	int head;
 };
 
-/* An untouched guest page that faults to us (userfaultfd, missing). */
+/*
+ * Without userfaultfd: put a private mapping of the dm-delay device, not
+ * in the page cache, under the guest page.  Pinning it for writing reads
+ * it first, which dm-delay holds for VSCSI_SLOW_MS; then it is an
+ * ordinary private copy.
+ */
+static int wk_slow_page(struct tctx *t, struct wk_uffd_read *r, void *p)
+{
+	int fd = open(WK_SLOW_DEV, O_RDONLY | O_CLOEXEC);
+	void *m;
+
+	if (fd < 0)
+		return tfail(t, "expected userfaultfd or %s to hold a page "
+			     "fault, got neither (%s)", WK_SLOW_DEV,
+			     err_name(-errno));
+	posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+	m = mmap(p, WK_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED,
+		 fd, WK_SLOW_OFF);
+	close(fd);
+	if (m != p)
+		return tfail(t, "expected %s mapped over the guest page, got %s",
+			     WK_SLOW_DEV, err_name(-errno));
+	r->slow_map = true;
+	return T_PASS;
+}
+
+/*
+ * An untouched guest page that faults to us (userfaultfd, missing), or
+ * to the slow device (wk_slow_page).
+ */
 static int wk_uffd_page(struct tctx *t, struct wk_uffd_read *r)
 {
 	struct uffdio_api api = { .api = UFFD_API };
 	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
 
+	r->gpa = vscsi_mem_alloc_untouched(&t->dev->mem, WK_PAGE);
+	if (!r->gpa)
+		return tfail(t, "expected a guest page, got none");
 	r->uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (r->uffd < 0 && errno == ENOSYS)
+		return wk_slow_page(t, r, vscsi_mem_ptr(&t->dev->mem, r->gpa,
+							WK_PAGE));
 	if (r->uffd < 0)
 		return tfail(t, "expected a userfaultfd, got %s",
 			     err_name(-errno));
 	if (ioctl(r->uffd, UFFDIO_API, &api))
 		return tfail(t, "expected UFFDIO_API, got %s", err_name(-errno));
-	r->gpa = vscsi_mem_alloc_untouched(&t->dev->mem, WK_PAGE);
-	if (!r->gpa)
-		return tfail(t, "expected a guest page, got none");
 	reg.range.start = (uintptr_t)vscsi_mem_ptr(&t->dev->mem, r->gpa,
 						   WK_PAGE);
 	reg.range.len = WK_PAGE;
@@ -265,12 +304,41 @@ static int wk_uffd_submit(struct tctx *t, struct wk_uffd_read *r)
 	return T_PASS;
 }
 
+/* A thread of ours sleeping uninterruptibly (the slow page's read). */
+static bool wk_thread_in_d(void)
+{
+	pid_t pids[WK_MAX_THREADS];
+	unsigned int i, n = wk_threads(pids);
+	char path[64], buf[512], *p;
+
+	for (i = 0; i < n && i < WK_MAX_THREADS; i++) {
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pids[i]);
+		if (wk_read_file(path, buf, sizeof(buf)))
+			continue;
+		p = strrchr(buf, ')');
+		if (p && p[1] == ' ' && p[2] == 'D')
+			return true;
+	}
+	return false;
+}
+
 /* Wait until the device's thread faults on the page. */
 static int wk_uffd_wait_fault(struct tctx *t, struct wk_uffd_read *r)
 {
 	struct pollfd pfd = { .fd = r->uffd, .events = POLLIN };
 	struct uffd_msg msg;
+	long long end = now_ms() + 5000;
 
+	if (r->slow_map) {
+		while (!wk_thread_in_d()) {
+			if (now_ms() > end)
+				return tfail(t, "expected queue 0's thread "
+					     "waiting on the slow page within "
+					     "5000 ms, it never was");
+			usleep(1000);
+		}
+		return T_PASS;
+	}
 	if (poll(&pfd, 1, 5000) != 1 ||
 	    read(r->uffd, &msg, sizeof(msg)) != sizeof(msg) ||
 	    msg.event != UFFD_EVENT_PAGEFAULT)
@@ -290,7 +358,8 @@ static int wk_uffd_release(struct tctx *t, struct wk_uffd_read *r, int ret)
 	zp.range.start = (uintptr_t)vscsi_mem_ptr(&t->dev->mem, r->gpa,
 						  WK_PAGE);
 	zp.range.len = WK_PAGE;
-	ioctl(r->uffd, UFFDIO_ZEROPAGE, &zp);
+	if (r->uffd >= 0)
+		ioctl(r->uffd, UFFDIO_ZEROPAGE, &zp);
 	if (r->head >= 0) {
 		if (vscsi_vq_wait(vq, r->head, VSCSI_DEFAULT_TIMEOUT_MS))
 			return ret ? ret : tfail(t, "expected the READ answered "
@@ -304,11 +373,16 @@ static int wk_uffd_release(struct tctx *t, struct wk_uffd_read *r, int ret)
 				    vscsi_response_name(res.response),
 				    res.status);
 	}
-	close(r->uffd);
+	if (r->uffd >= 0)
+		close(r->uffd);
+	if (r->slow_map)	/* anonymous memory again, like the rest */
+		mmap((void *)(uintptr_t)zp.range.start, WK_PAGE,
+		     PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	return ret;
 }
 
-static int wk_blocked_case(struct tctx *t)
+static int wk_blocked_body(struct tctx *t)
 {
 	struct vscsi_opts opts = { .req_queues = 2 };
 	struct wk_uffd_read r = { .uffd = -1, .head = -1 };
@@ -326,7 +400,8 @@ static int wk_blocked_case(struct tctx *t)
 	if (!ret)
 		ret = wk_uffd_wait_fault(t, &r);
 	if (ret)
-		return r.uffd >= 0 ? wk_uffd_release(t, &r, ret) : ret;
+		return r.uffd >= 0 || r.slow_map ?
+		       wk_uffd_release(t, &r, ret) : ret;
 	cmd_init(t, &cmd, lun0(t));
 	cmd.cdb = cdb;
 	cmd.cdb_len = scsi_cdb_tur(cdb);
@@ -348,6 +423,32 @@ static int wk_blocked_case(struct tctx *t)
 	    vscsi_req_wait(t->dev, &tur, VSCSI_DEFAULT_TIMEOUT_MS))
 		vscsi_req_abandon(&tur);
 	return ret;
+}
+
+/*
+ * Run @body with one thread per request queue (workers=-1), whatever the
+ * module's default, and put the parameter back.
+ */
+static int wk_per_queue(struct tctx *t, int (*body)(struct tctx *t))
+{
+	int old, ret, err = workers_param_set(-1, &old);
+
+	if (err)
+		return tfail(t, "expected vhost_scsi's workers parameter "
+			     "writable, got %s", err_name(err));
+	ret = body(t);
+	workers_param_set(old, NULL);
+	return ret;
+}
+
+static int wk_threads_case(struct tctx *t)
+{
+	return wk_per_queue(t, wk_threads_body);
+}
+
+static int wk_blocked_case(struct tctx *t)
+{
+	return wk_per_queue(t, wk_blocked_body);
 }
 
 /* ---- closing with I/O in flight, in each mode ---- */
