@@ -442,6 +442,7 @@ static int vq_reap_once(struct vscsi_vq *vq)
  * 2.7.10); without EVENT_IDX it calls for every used update unless
  * avail->flags has VRING_AVAIL_F_NO_INTERRUPT, which the library never
  * sets.  The ring starts armed: used_event and last_used are both 0.
+ * With vq->caller_used_event set, used_event is the caller's to place.
  */
 int vscsi_vq_reap(struct vscsi_vq *vq)
 {
@@ -449,7 +450,7 @@ int vscsi_vq_reap(struct vscsi_vq *vq)
 
 	for (;;) {
 		count += vq_reap_once(vq);
-		if (!vq->event_idx)
+		if (!vq->event_idx || vq->caller_used_event)
 			return count;
 		*vq_used_event(vq) = htole16(vq->last_used);
 		vq_mb();

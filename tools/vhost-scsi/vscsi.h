@@ -139,6 +139,13 @@ struct vscsi_vq {
 	int call_fd;
 	int err_fd;		/* signalled by vhost on vq_err() */
 	bool event_idx;
+	/*
+	 * The caller owns used_event: vscsi_vq_reap() leaves it alone
+	 * instead of arming it for the next used entry (tests that place
+	 * it themselves; waiting for a call then depends on where they put
+	 * it).
+	 */
+	bool caller_used_event;
 	uint16_t avail_idx;	/* driver's shadow of avail->idx */
 	uint16_t kicked_idx;	/* avail_idx at the last kick decision */
 	uint16_t last_used;	/* next used->ring entry to reap */
