@@ -36,10 +36,10 @@
 
 #include "scsi.h"
 
-static int workers;
+static int workers = -1;
 module_param(workers, int, 0644);
 MODULE_PARM_DESC(workers,
-		 "Threads for a device's request queues, read at SET_ENDPOINT: -1 one per request queue, N > 0 at most N per device, 0 the vhost core's single worker (default)");
+		 "Threads for a device's request queues, read at SET_ENDPOINT: -1 one per request queue (default), N > 0 at most N per device, 0 the vhost core's single worker");
 
 /*
  * Ask @svq's thread to do @bit.  Return: false if no thread of ours serves
