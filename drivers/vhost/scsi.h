@@ -144,6 +144,21 @@ enum {
 #define VHOST_SCSI_INLINE_PROT_SGL	2
 
 /*
+ * A request queue's command pool (scsi_io.c): VHOST_SCSI_POOL_BASE
+ * commands (or the ring size if smaller) preallocated when the endpoint
+ * is set, then grown a chunk at a time, when a request finds no free
+ * command, up to the ring size and at most VHOST_SCSI_MAX_POOL; chunks
+ * beyond the base are freed when the queue drains at least
+ * VHOST_SCSI_POOL_IDLE after it last grew.  A guest whose queue depth
+ * stays within the base never allocates after SET_ENDPOINT.
+ */
+#define VHOST_SCSI_POOL_CHUNK	64
+#define VHOST_SCSI_POOL_BASE	128
+#define VHOST_SCSI_MAX_POOL	1024
+#define VHOST_SCSI_POOL_CHUNKS	(VHOST_SCSI_MAX_POOL / VHOST_SCSI_POOL_CHUNK)
+#define VHOST_SCSI_POOL_IDLE	HZ
+
+/*
  * The response may be split over one descriptor per byte; vhost never makes
  * an iovec for a zero-length descriptor, so this many always suffice.  A
  * Linux guest uses one, which the command holds inline; a split response
@@ -189,6 +204,8 @@ struct vhost_scsi_stats {
 	u64 bad_direction;	/* buffers contradict the CDB's direction */
 	u64 map_failed;		/* guest pages could not be pinned */
 	u64 busy;		/* answered TASK SET FULL: no free command */
+	u64 pool_grown;		/* chunks added to a command pool */
+	u64 pool_shrunk;	/* chunks freed from an idle command pool */
 	u64 nomem;		/* answered BUSY: no memory for the request */
 	u64 tmfs;		/* task management functions received */
 	u64 ans;		/* asynchronous notification requests */
@@ -402,8 +419,10 @@ struct vhost_scsi_tmf {
  * @node:	on the queue's free list or completion list
  * @sense:	sense buffer handed to the target core
  *
- * Preallocated in a per-queue pool when the endpoint is set and owned by
- * the queue until CLEAR_ENDPOINT has drained it.  Taken from the free list
+ * Preallocated in a per-queue pool when the endpoint is set, or added when
+ * the pool grows, and owned by the queue until CLEAR_ENDPOINT has drained
+ * it (or, for a chunk beyond the pool's base, until the pool shrinks, which
+ * it does only when every command is free: vhost_scsi_pool_shrink()).  Taken from the free list
  * by the queue's kick handler (the worker), handed to the target core, given
  * back to the worker by queue_data_in/queue_status/aborted_task, and
  * returned to the free list by release_cmd, from any context.
@@ -449,10 +468,19 @@ struct vhost_scsi_cmd {
  * @vq:		the vhost core's part; its mutex guards the members below
  *		unless they say otherwise
  * @vs:		the device
- * @cmds:	request queues only: the command pool, @pool_size entries
- *		(the ring size when the endpoint was set), NULL without endpoint
- * @prot_sgls:	the pool's inline protection entries, one block; NULL
- *		unless T10-PI was acked when the endpoint was set
+ * @chunks:	request queues only: the command pool, VHOST_SCSI_POOL_CHUNK
+ *		commands per chunk (the last may hold fewer), @pool_size in
+ *		all (vhost_scsi_pool_cmd()); none without endpoint.  Allocated
+ *		and freed under vhost_dev.mutex (endpoint set and cleared) and
+ *		grown and shrunk by the thread serving the queue under the
+ *		queue's mutex (never below the base, so @pool_size is 0 exactly
+ *		when there is no pool, which readers without the mutex test)
+ * @prot_chunks: each chunk's inline protection entries; NULL unless
+ *		T10-PI was acked when the endpoint was set (@pool_pi)
+ * @pool_max:	what the pool may grow to: the ring size, at most
+ *		VHOST_SCSI_MAX_POOL
+ * @pool_pi:	the chunks carry inline protection entries
+ * @pool_grown_at: jiffies of the last growth, for the shrink's hysteresis
  * @free:	free commands; pushed and popped by the thread serving the
  *		queue, under the mutex (llist's single-consumer rule)
  * @done:	commands the target core finished, for @done_work
@@ -476,9 +504,12 @@ struct vhost_scsi_cmd {
 struct vhost_scsi_vq {
 	struct vhost_virtqueue vq;
 	struct vhost_scsi *vs;
-	struct vhost_scsi_cmd *cmds;
-	struct scatterlist *prot_sgls;
+	struct vhost_scsi_cmd *chunks[VHOST_SCSI_POOL_CHUNKS];
+	struct scatterlist *prot_chunks[VHOST_SCSI_POOL_CHUNKS];
 	unsigned int pool_size;
+	unsigned int pool_max;
+	bool pool_pi;
+	unsigned long pool_grown_at;
 	struct llist_head free;
 	struct llist_head done;
 	struct vhost_work done_work;
@@ -585,6 +616,14 @@ void vhost_scsi_aborted_task(struct se_cmd *se_cmd);
 /* scsi_io.c: request queues */
 int vhost_scsi_pool_alloc(struct vhost_scsi_vq *svq);
 void vhost_scsi_pool_free(struct vhost_scsi_vq *svq);
+
+/* Command @i of @svq's pool, i < pool_size; the queue's mutex held. */
+static inline struct vhost_scsi_cmd *
+vhost_scsi_pool_cmd(struct vhost_scsi_vq *svq, unsigned int i)
+{
+	return &svq->chunks[i / VHOST_SCSI_POOL_CHUNK][i % VHOST_SCSI_POOL_CHUNK];
+}
+
 void vhost_scsi_handle_io_kick(struct vhost_work *work);
 void vhost_scsi_io_run(struct vhost_scsi_vq *svq);
 void vhost_scsi_complete_work(struct vhost_work *work);

@@ -81,8 +81,11 @@ static bool vhost_scsi_ctl_answer(struct vhost_virtqueue *vq,
  * them and answers them under the queue's mutex, so with it held every
  * command is either not yet submitted (in_lio false) or fully handed to the
  * target core, and its tag, LUN and TPG stay as read.  Nested inside the
- * control queue's mutex (lock order, scsi.h); the pools themselves change
- * only under vhost_dev.mutex and outlive the endpoint a TMF came through.
+ * control queue's mutex (lock order, scsi.h).  A pool is allocated and
+ * freed only under vhost_dev.mutex and outlives the endpoint a TMF came
+ * through; it grows and shrinks under the queue's mutex, and never shrinks
+ * while a TMF is allocated (vhost_scsi_pool_shrink()), so a command a TMF
+ * found stays valid until the TMF is freed.
  */
 static void vhost_scsi_pool_lock(struct vhost_scsi *vs,
 				 struct vhost_scsi_vq *svq)
@@ -107,11 +110,11 @@ static unsigned int vhost_scsi_visit(struct vhost_scsi *vs,
 	for (q = VHOST_SCSI_VQ_IO; q < vs->nvqs && !stop; q++) {
 		struct vhost_scsi_vq *svq = &vs->vqs[q];
 
-		if (!svq->pool_size)
+		if (!READ_ONCE(svq->pool_size))
 			continue;
 		vhost_scsi_pool_lock(vs, svq);
 		for (i = 0; i < svq->pool_size && !stop; i++) {
-			struct vhost_scsi_cmd *cmd = &svq->cmds[i];
+			struct vhost_scsi_cmd *cmd = vhost_scsi_pool_cmd(svq, i);
 
 			if (!READ_ONCE(cmd->in_lio) || cmd->tpg != tpg ||
 			    (!any_lun && cmd->se_cmd.orig_fe_lun != lun) ||
@@ -287,11 +290,11 @@ static bool vhost_scsi_next_marked(struct vhost_scsi_tmf *tmf,
 	for (; tmf->cursor_q < vs->nvqs; tmf->cursor_q++, tmf->cursor_i = 0) {
 		struct vhost_scsi_vq *svq = &vs->vqs[tmf->cursor_q];
 
-		if (!svq->pool_size)
+		if (!READ_ONCE(svq->pool_size))
 			continue;
 		vhost_scsi_pool_lock(vs, svq);
 		while (tmf->cursor_i < svq->pool_size) {
-			cmd = &svq->cmds[tmf->cursor_i++];
+			cmd = vhost_scsi_pool_cmd(svq, tmf->cursor_i++);
 			if (READ_ONCE(cmd->abort_seq) != tmf->seq ||
 			    !READ_ONCE(cmd->in_lio))
 				continue;

@@ -40,9 +40,6 @@ module_param(submit_direct, bool, 0644);
 MODULE_PARM_DESC(submit_direct,
 		 "Execute commands in the vhost worker instead of the target core's submission workqueue (default: N)");
 
-/* Commands in a pool: the ring size, capped to bound pinned memory. */
-#define VHOST_SCSI_MAX_POOL	256
-
 /* What handle_one() did with the ring. */
 enum vhost_scsi_outcome {
 	VHOST_SCSI_EMPTY,	/* nothing available */
@@ -52,38 +49,74 @@ enum vhost_scsi_outcome {
 };
 
 /*
- * The pool for the ring's size, when the endpoint is set (vhost_dev.mutex
- * held, so the acked features stay as they are).  Inline protection
- * entries only for a device that acked T10-PI by then; one that acks it
- * later gets chained ones per command.
+ * Add one chunk of commands to @svq's pool and put them on the free list.
+ * Return: false if there was no memory (the pool stays as it was).
  */
-int vhost_scsi_pool_alloc(struct vhost_scsi_vq *svq)
+static bool vhost_scsi_pool_add_chunk(struct vhost_scsi_vq *svq)
 {
-	unsigned int n = min_t(unsigned int, svq->vq.num, VHOST_SCSI_MAX_POOL);
-	bool pi = vhost_has_feature(&svq->vq, VIRTIO_SCSI_F_T10_PI);
+	unsigned int k = svq->pool_size / VHOST_SCSI_POOL_CHUNK;
+	unsigned int n = min_t(unsigned int, VHOST_SCSI_POOL_CHUNK,
+			       svq->pool_max - svq->pool_size);
+	struct scatterlist *prot = NULL;
+	struct vhost_scsi_cmd *cmds;
 	unsigned int i;
 
-	svq->cmds = kvcalloc(n, sizeof(*svq->cmds), GFP_KERNEL_ACCOUNT);
-	if (pi)
-		svq->prot_sgls = kvmalloc_array(n * VHOST_SCSI_INLINE_PROT_SGL,
-						sizeof(*svq->prot_sgls),
-						GFP_KERNEL_ACCOUNT);
-	if (!svq->cmds || (pi && !svq->prot_sgls)) {
-		vhost_scsi_pool_free(svq);
-		return -ENOMEM;
+	cmds = kvcalloc(n, sizeof(*cmds), GFP_KERNEL_ACCOUNT);
+	if (cmds && svq->pool_pi)
+		prot = kvmalloc_array(n * VHOST_SCSI_INLINE_PROT_SGL,
+				      sizeof(*prot), GFP_KERNEL_ACCOUNT);
+	if (!cmds || (svq->pool_pi && !prot)) {
+		kvfree(cmds);
+		return false;
 	}
-	init_llist_head(&svq->free);
 	for (i = 0; i < n; i++) {
-		struct vhost_scsi_cmd *cmd = &svq->cmds[i];
+		struct vhost_scsi_cmd *cmd = &cmds[i];
 
 		cmd->svq = svq;
 		cmd->resp_iov = &cmd->resp_iov_one;
-		if (pi)
-			cmd->prot_inline =
-				&svq->prot_sgls[i * VHOST_SCSI_INLINE_PROT_SGL];
+		if (prot)
+			cmd->prot_inline = &prot[i * VHOST_SCSI_INLINE_PROT_SGL];
 		llist_add(&cmd->node, &svq->free);
 	}
-	svq->pool_size = n;
+	svq->chunks[k] = cmds;
+	svq->prot_chunks[k] = prot;
+	WRITE_ONCE(svq->pool_size, svq->pool_size + n);
+	return true;
+}
+
+/* Free the chunks from @keep on; every command in them is free. */
+static void vhost_scsi_pool_cut(struct vhost_scsi_vq *svq, unsigned int keep)
+{
+	unsigned int k;
+
+	for (k = keep; k < VHOST_SCSI_POOL_CHUNKS && svq->chunks[k]; k++) {
+		kvfree(svq->prot_chunks[k]);
+		kvfree(svq->chunks[k]);
+		svq->prot_chunks[k] = NULL;
+		svq->chunks[k] = NULL;
+	}
+}
+
+/*
+ * The pool's base, when the endpoint is set (vhost_dev.mutex held, so the
+ * acked features stay as they are).  Inline protection entries only for
+ * a device that acked T10-PI by then; one that acks it later gets chained
+ * ones per command.
+ */
+int vhost_scsi_pool_alloc(struct vhost_scsi_vq *svq)
+{
+	unsigned int base;
+
+	svq->pool_max = min_t(unsigned int, svq->vq.num, VHOST_SCSI_MAX_POOL);
+	svq->pool_pi = vhost_has_feature(&svq->vq, VIRTIO_SCSI_F_T10_PI);
+	base = min_t(unsigned int, svq->pool_max, VHOST_SCSI_POOL_BASE);
+	init_llist_head(&svq->free);
+	while (svq->pool_size < base) {
+		if (!vhost_scsi_pool_add_chunk(svq)) {
+			vhost_scsi_pool_free(svq);
+			return -ENOMEM;
+		}
+	}
 	return 0;
 }
 
@@ -94,12 +127,51 @@ int vhost_scsi_pool_alloc(struct vhost_scsi_vq *svq)
 void vhost_scsi_pool_free(struct vhost_scsi_vq *svq)
 {
 	WARN_ON_ONCE(atomic_read(&svq->inflight));
-	kvfree(svq->prot_sgls);
-	kvfree(svq->cmds);
-	svq->prot_sgls = NULL;
-	svq->cmds = NULL;
-	svq->pool_size = 0;
+	vhost_scsi_pool_cut(svq, 0);
+	WRITE_ONCE(svq->pool_size, 0);
 	init_llist_head(&svq->free);
+}
+
+/*
+ * No free command: grow the pool by a chunk if the ring allows more.  In
+ * the thread serving the queue, under its mutex; the TMF code sees the new
+ * commands the next time it takes the mutex.  Return: true if it grew.
+ */
+static bool vhost_scsi_pool_grow(struct vhost_scsi_vq *svq)
+{
+	lockdep_assert_held(&svq->vq.mutex);
+	if (svq->pool_size >= svq->pool_max || !vhost_scsi_pool_add_chunk(svq))
+		return false;
+	svq->pool_grown_at = jiffies;
+	vhost_scsi_count(pool_grown);
+	return true;
+}
+
+/*
+ * Back to the base once the queue has drained, if it last grew at least
+ * VHOST_SCSI_POOL_IDLE ago (a queue that keeps refilling is not shrunk and
+ * grown again for every burst).  Every command is free, and no TMF holds
+ * a pointer into the pool: a TMF counts in tmf_inflight from before its
+ * scan takes this mutex until after its last use of a command it found.
+ * Under the queue's mutex, in the thread serving it.
+ */
+static void vhost_scsi_pool_shrink(struct vhost_scsi_vq *svq)
+{
+	unsigned int base = min_t(unsigned int, svq->pool_max,
+				  VHOST_SCSI_POOL_BASE);
+	unsigned int i;
+
+	lockdep_assert_held(&svq->vq.mutex);
+	if (svq->pool_size <= base || atomic_read(&svq->inflight) ||
+	    atomic_read(&svq->vs->tmf_inflight) ||
+	    time_before(jiffies, svq->pool_grown_at + VHOST_SCSI_POOL_IDLE))
+		return;
+	vhost_scsi_pool_cut(svq, base / VHOST_SCSI_POOL_CHUNK);
+	vhost_scsi_count(pool_shrunk);
+	WRITE_ONCE(svq->pool_size, base);
+	init_llist_head(&svq->free);
+	for (i = 0; i < base; i++)
+		llist_add(&vhost_scsi_pool_cmd(svq, i)->node, &svq->free);
 }
 
 /* ---- receive and parse ---- */
@@ -443,6 +515,8 @@ vhost_scsi_handle_one(struct vhost_scsi_vq *svq,
 		return ret;
 
 	cmd = vhost_scsi_cmd_get(svq);
+	if (!cmd && vhost_scsi_pool_grow(svq))
+		cmd = vhost_scsi_cmd_get(svq);
 	if (!cmd) {
 		vhost_scsi_count(busy);
 		return vhost_scsi_answer(svq, &req, VIRTIO_SCSI_S_OK,
@@ -656,6 +730,7 @@ void vhost_scsi_complete(struct vhost_scsi_vq *svq)
 		if (ep && svq->notify_off)
 			vhost_scsi_io_poll(svq, ep);
 		vhost_signal(&svq->vs->dev, vq);
+		vhost_scsi_pool_shrink(svq);
 	}
 	mutex_unlock(&vq->mutex);
 }
@@ -672,7 +747,7 @@ void vhost_scsi_complete_all(struct vhost_scsi *vs)
 	int q;
 
 	for (q = VHOST_SCSI_VQ_IO; q < vs->nvqs; q++)
-		if (vs->vqs[q].pool_size)
+		if (READ_ONCE(vs->vqs[q].pool_size))
 			vhost_scsi_complete(&vs->vqs[q]);
 }
 

@@ -24,6 +24,7 @@ static const struct {
 } vhost_scsi_stat_fields[] = {
 	STAT(cmds), STAT(bad_target), STAT(bad_header), STAT(bad_desc),
 	STAT(bad_cdb), STAT(bad_direction), STAT(map_failed), STAT(busy),
+	STAT(pool_grown), STAT(pool_shrunk),
 	STAT(nomem), STAT(tmfs), STAT(ans), STAT(events), STAT(events_missed),
 	STAT(logged), STAT(log_failed),
 };

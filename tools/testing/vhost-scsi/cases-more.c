@@ -327,25 +327,24 @@ static int t10_pi_bytes_beyond_data_failure(struct tctx *t)
 				   "TUR afterwards");
 }
 
-#define FULL_RING	512	/* the module's pool stops at 256 commands */
-#define FULL_CMDS	300
+#define POOL_RING	1024	/* the module's pool stops at 1024 commands */
+#define POOL_MAX_CMDS	1100
 
 /*
- * More commands in flight than the queue's command pool holds: the excess
- * is answered at once with SAM status TASK SET FULL (the guest retries),
- * never dropped, and the rest complete GOOD.  Reads to the dm-delay LUN
- * keep them all in flight; one indirect descriptor each fits them in the
- * ring.
+ * @n one-block READs of the dm-delay LUN, all in flight at once on the
+ * first request queue of a ring of @ring entries (one indirect descriptor
+ * each), then every answer: @good GOOD, @full TASK SET FULL; anything else
+ * fails the case.
  */
-static int pool_exhausted_task_set_full(struct tctx *t)
+static int pool_fill(struct tctx *t, unsigned int ring, unsigned int n,
+		     unsigned int *good, unsigned int *full)
 {
-	struct vscsi_opts opts = { .queue_size = FULL_RING,
-				   .mem_size = 64 << 20 };
+	struct vscsi_opts opts = { .queue_size = ring, .mem_size = 64 << 20 };
 	struct vscsi_split sp = { .mode = VSCSI_SPLIT_NATURAL,
 				  .indirect = true };
-	static struct vscsi_req reqs[FULL_CMDS];
-	static uint8_t data[FULL_CMDS][512];
-	unsigned int i, good = 0, full = 0, other = 0;
+	static struct vscsi_req reqs[POOL_MAX_CMDS];
+	static uint8_t data[POOL_MAX_CMDS][512];
+	unsigned int i, other = 0;
 	struct vscsi_vq *vq;
 	uint8_t cdb[16];
 	int ret;
@@ -357,7 +356,7 @@ static int pool_exhausted_task_set_full(struct tctx *t)
 		return ret;
 	vq = vscsi_req_vq(t->dev, 0);
 	scsi_cdb_read10(cdb, 0, 1);
-	for (i = 0; i < FULL_CMDS; i++) {
+	for (i = 0; i < n; i++) {
 		struct vscsi_cmd cmd;
 
 		cmd_init(t, &cmd, t->cfg->slow_lun);
@@ -366,13 +365,13 @@ static int pool_exhausted_task_set_full(struct tctx *t)
 		cmd.data_in = data[i];
 		cmd.data_in_len = sizeof(data[i]);
 		cmd.split = &sp;
-		ret = vscsi_req_submit(t->dev, vq, &reqs[i], &cmd,
-				       i == FULL_CMDS - 1);
+		ret = vscsi_req_submit(t->dev, vq, &reqs[i], &cmd, i == n - 1);
 		if (ret)
 			return tfail(t, "expected command %u submitted, got %s",
 				     i, err_name(ret));
 	}
-	for (i = 0; i < FULL_CMDS; i++) {
+	*good = *full = 0;
+	for (i = 0; i < n; i++) {
 		ret = vscsi_req_wait(t->dev, &reqs[i],
 				     10 * (int)t->cfg->slow_ms + 10000);
 		if (ret)
@@ -381,15 +380,65 @@ static int pool_exhausted_task_set_full(struct tctx *t)
 		if (reqs[i].res.response != VIRTIO_SCSI_S_OK)
 			other++;
 		else if (reqs[i].res.status == SCSI_STATUS_TASK_SET_FULL)
-			full++;
+			(*full)++;
 		else if (reqs[i].res.status == SCSI_STATUS_GOOD)
-			good++;
+			(*good)++;
 		else
 			other++;
 	}
-	if (other || full < FULL_CMDS - 256 || good + full != FULL_CMDS)
-		return tfail(t, "expected at least %u TASK SET FULL and the rest GOOD, got %u GOOD, %u TASK SET FULL, %u other",
-			     FULL_CMDS - 256, good, full, other);
+	if (other)
+		return tfail(t, "expected only GOOD and TASK SET FULL, got %u GOOD, %u TASK SET FULL, %u other",
+			     *good, *full, other);
+	return T_PASS;
+}
+
+/*
+ * A 1024-entry ring keeps 1024 commands in flight: the pool grows from its
+ * 128 commands, 64 at a time (14 chunks), and once the queue drains, two
+ * seconds (the slow LUN's delay) after it last grew, it shrinks back.
+ */
+static int pool_grows_to_ring(struct tctx *t)
+{
+	long long grown = vhost_stat("pool_grown");
+	long long shrunk = vhost_stat("pool_shrunk");
+	unsigned int good, full;
+	int ret;
+
+	if (grown < 0 || shrunk < 0)
+		return tfail(t, "expected pool_grown and pool_shrunk in %s",
+			     VHOST_STATS);
+	ret = pool_fill(t, POOL_RING, POOL_RING, &good, &full);
+	if (ret)
+		return ret;
+	if (full)
+		return tfail(t, "expected %u GOOD, got %u GOOD, %u TASK SET FULL",
+			     POOL_RING, good, full);
+	grown = vhost_stat("pool_grown") - grown;
+	shrunk = vhost_stat("pool_shrunk") - shrunk;
+	if (grown != (POOL_RING - 128) / 64 || shrunk != 1)
+		return tfail(t, "expected the pool grown by %u chunks and shrunk once, got %lld and %lld",
+			     (POOL_RING - 128) / 64, grown, shrunk);
+	tnote(t, "%u GOOD, pool grown by %lld chunks, shrunk %lld time",
+	      good, grown, shrunk);
+	return run_tur(t, vscsi_req_vq(t->dev, 0), "TUR afterwards");
+}
+
+/*
+ * More commands in flight than the pool may hold (a ring larger than the
+ * module's 1024-command cap): the excess is answered at once with SAM
+ * status TASK SET FULL (the guest retries), never dropped, and the rest
+ * complete GOOD.
+ */
+static int pool_exhausted_task_set_full(struct tctx *t)
+{
+	unsigned int good, full;
+	int ret = pool_fill(t, 2 * POOL_RING, POOL_MAX_CMDS, &good, &full);
+
+	if (ret)
+		return ret;
+	if (full < POOL_MAX_CMDS - POOL_RING || good + full != POOL_MAX_CMDS)
+		return tfail(t, "expected at least %u TASK SET FULL and the rest GOOD, got %u GOOD, %u TASK SET FULL",
+			     POOL_MAX_CMDS - POOL_RING, good, full);
 	tnote(t, "%u GOOD, %u TASK SET FULL", good, full);
 	return T_PASS;
 }
@@ -401,6 +450,7 @@ const struct tcase more_cases[] = {
 	{ "rw_8m_merged_layout", rw_8m_merged_layout },
 	{ "rw_inline_sgl_edges", rw_inline_sgl_edges },
 	{ "rw_over_max_pages_failure", rw_over_max_pages_failure },
+	{ "pool_grows_to_ring", pool_grows_to_ring },
 	{ "pool_exhausted_task_set_full", pool_exhausted_task_set_full },
 	{ "t10_pi_header_rw", t10_pi_header_rw },
 	{ "t10_pi_inline_and_chained", t10_pi_inline_and_chained },
