@@ -8,9 +8,16 @@ A/A spread (|aa-1 - aa-2| / mean, our module against itself).  A
 difference is called only when |ratio - 1| exceeds three times the A/A
 spread and the two modules' round-to-round ranges do not overlap.
 Then the memory table (median of the probes of each size).
+
+report.py RESULTS.jsonl --smp BASE [--json OUT.json]: the throughput runs
+of run-bench with BENCH_SMP (several vCPUs, wall clock): per configuration
+each module's IOPS per round and its ratio to module BASE in the same
+round, with the median and the 95 % confidence interval (Student's t on
+the log ratios) over the rounds.
 """
 import argparse
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -305,12 +312,89 @@ unset multiplot
     print("plot: %s" % png)
 
 
+# Two-sided 97.5 % quantiles of Student's t for 1..30 degrees of freedom.
+T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262,
+        2.228, 2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101,
+        2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052,
+        2.048, 2.045, 2.042]
+
+
+def smp_summary(runs, order, base):
+    """Per configuration: IOPS of each module per round, and the ratio of
+    every module to BASE within the same round (a round loads both), with
+    the median and a 95 % confidence interval of the mean log ratio."""
+    out = {}
+    for cfg in order:
+        per = {}
+        for r in runs:
+            if (r["config"] == cfg and r["run"] and r["round"].isdigit()
+                    and r["run"].get("status") == "ok"):
+                per.setdefault(r["module"], {})[r["round"]] = \
+                    1e9 / r["run"]["ns_per_io"]
+        if base not in per:
+            continue
+        entry = {"iops": {m: [v[k] for k in sorted(v, key=int)]
+                          for m, v in per.items()}}
+        for mod, v in per.items():
+            if mod == base:
+                continue
+            rr = [v[k] / per[base][k] for k in sorted(v, key=int)
+                  if k in per[base]]
+            if len(rr) < 2:
+                continue
+            logs = [math.log(x) for x in rr]
+            m, sd = statistics.mean(logs), statistics.stdev(logs)
+            h = T975[min(len(rr) - 1, len(T975)) - 1] * sd / math.sqrt(len(rr))
+            entry.setdefault("ratios", {})[mod] = {
+                "rounds": rr, "median": statistics.median(rr),
+                "geomean": math.exp(m), "ci95": [math.exp(m - h),
+                                                 math.exp(m + h)]}
+        out[cfg] = entry
+    return out
+
+
+def print_smp(summary, base):
+    print("IOPS on 2 vCPUs (wall clock, no icount); ratio = module/%s "
+          "per round, 95 %% confidence interval of the geometric mean" % base)
+    hdr = "%-18s %-22s %7s %9s %9s %17s" % (
+        "config", "module", "rounds", "median", "geomean", "95 % CI")
+    print(hdr)
+    print("-" * len(hdr))
+    for cfg, e in summary.items():
+        for mod, r in e.get("ratios", {}).items():
+            print("%-18s %-22s %7d %9.2f %9.2f %8.2f - %6.2f" % (
+                cfg, mod, len(r["rounds"]), r["median"], r["geomean"],
+                r["ci95"][0], r["ci95"][1]))
+        for mod, v in e["iops"].items():
+            print("%-18s %-22s IOPS per round: %s" % (
+                "", mod, " ".join("%.0f" % x for x in v)))
+
+
+def main_smp(a):
+    runs, order = load(a.results)
+    if not runs:
+        print("report: no results in %s" % a.results, file=sys.stderr)
+        return 1
+    summary = smp_summary(runs, order, a.smp)
+    print_smp(summary, a.smp)
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump({"smp": summary, "base": a.smp}, f, indent=1)
+        print("json: %s" % a.json)
+    return 0 if summary else 1
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("results")
     ap.add_argument("--json")
     ap.add_argument("--png")
+    ap.add_argument("--smp", metavar="BASE",
+                    help="throughput runs on several vCPUs: IOPS ratios of "
+                    "every module to BASE, per round")
     a = ap.parse_args()
+    if a.smp:
+        return main_smp(a)
     runs, order = load(a.results)
     if not runs:
         print("report: no results in %s" % a.results, file=sys.stderr)
