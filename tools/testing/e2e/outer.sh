@@ -10,6 +10,11 @@
 # failed a case fails it).  --list prints the cases this run promises,
 # the guest's included, and runs nothing.
 #
+# Then T10-PI (guest-pi.sh): a second guest, whose device has t10_pi=on, on
+# a WWN of its own: TPG 1 with a ramdisk formatted with type 1 protection,
+# TPG 2 with fabric_prot_type 1 over a plain ramdisk (cases
+# guest_pi_target_setup, guest-pi.sh's, guest_pi_suite_exit).
+#
 # LUN 2 is slow on purpose: a ramdisk behind dm-delay that holds every
 # request for $E2E_SLOW_MS, longer than the short timeout the guest's error
 # handling cases give their commands, so a command is reliably still in
@@ -26,6 +31,9 @@ SLOW_MB=64
 SLOW_MS=${E2E_SLOW_MS:-3000}
 SLOW_DM=e2e-slow
 log=${VM_OUT:-/tmp}/e2e-guest-${VHOST_SCSI_MODULE:-ours}.log
+PI_WWPN=naa.5001405000000e2f
+PI_MB=${E2E_PI_MB:-64}
+CFS=/sys/kernel/config/target
 
 tcli() { targetcli "$@" >/dev/null; }
 
@@ -53,6 +61,64 @@ setup() {
 	tcli /vhost/$WWPN/tpg1/luns create /backstores/block/slow0 lun=2
 }
 
+main_guest() {
+	local rc=0
+
+	"$here/../vm/guest-run" -q --wwpn $WWPN --num-queues 2 --log "$log" \
+		-e E2E_RD_MB="$RD_MB" -e E2E_FIO_MB="$FIO_MB" \
+		-e E2E_SLOW_MS="$SLOW_MS" \
+		-e E2E_BENCH="${E2E_BENCH:-0}" \
+		-e E2E_BENCH_SECS="${E2E_BENCH_SECS:-20}" \
+		-- "$here/guest.sh" || rc=$?
+	tr -d '\r' <"$log" | grep -E '^(PASS|FAIL|SKIP|BENCH): '
+	case $rc in
+	0) ktest_pass guest_suite_exit ;;
+	1) ktest_fail guest_suite_exit "expected guest.sh to exit 0, got status 1" ;;
+	2) ktest_fail guest_suite_exit "expected a clean guest kernel log, got a bug or warning (see $log)" ;;
+	*) ktest_fail guest_suite_exit "expected the guest to boot and finish, got guest-run status $rc (see $log)" ;;
+	esac
+	return $rc
+}
+
+# TPG $1 of PI_WWPN with ramdisk $2 as LUN 0: formatted with type 1
+# protection if $3 is "disk", else in a TPG with fabric_prot_type 1.
+# Raw configfs: fabric_prot_type is read when the nexus's session is made,
+# and targetcli would make the nexus with the TPG.
+pi_tpg() {
+	local tpg=$CFS/vhost/$PI_WWPN/tpgt_$1 bs
+	tcli /backstores/ramdisk create "$2" "${PI_MB}M" || return 1
+	for bs in "$CFS"/core/rd_mcp_*/"$2"; do break; done
+	if [ "$3" = disk ]; then
+		echo 1 >"$bs/attrib/pi_prot_type" || return 1
+	fi
+	mkdir -p "$tpg" &&
+		if [ "$3" = fabric ]; then
+			echo 1 >"$tpg/attrib/fabric_prot_type"
+		fi &&
+		mkdir "$tpg/lun/lun_0" &&
+		ln -s "$bs" "$tpg/lun/lun_0/$2" &&
+		echo "naa.5001405000000e3$1" >"$tpg/nexus"
+}
+
+pi_guest() {
+	local pilog=${log%.log}-pi.log rc=0
+
+	if ! { pi_tpg 1 rdpi disk && pi_tpg 2 rdfab fabric; }; then
+		ktest_fail guest_pi_target_setup "expected the T10-PI targets to be set up"
+		return 1
+	fi
+	ktest_pass guest_pi_target_setup
+	"$here/../vm/guest-run" -q --log "$pilog" \
+		--device "vhost-scsi-pci,wwpn=$PI_WWPN,num_queues=1,t10_pi=on" \
+		-e E2E_PI_MB="$PI_MB" -- "$here/guest-pi.sh" || rc=$?
+	tr -d '\r' <"$pilog" | grep -E '^(PASS|FAIL|SKIP): '
+	case $rc in
+	0) ktest_pass guest_pi_suite_exit ;;
+	*) ktest_fail guest_pi_suite_exit "expected the T10-PI guest to boot and pass, got guest-run status $rc (see $pilog)" ;;
+	esac
+	return $rc
+}
+
 # E2E_BACKEND=qemu (benchmark only): no vhost target; the guest's disk
 # is QEMU's own userspace virtio-scsi (an iothread, aio=native) on a brd
 # ramdisk of the same size as the LIO ramdisk, target 1 LUN 0 as there,
@@ -77,6 +143,9 @@ if [ "${1:-}" = --list ]; then
 	echo guest_target_setup
 	"$here/guest.sh" --list
 	echo guest_suite_exit
+	echo guest_pi_target_setup
+	"$here/guest-pi.sh" --list
+	echo guest_pi_suite_exit
 	exit 0
 fi
 if [ "${E2E_BACKEND:-vhost}" = qemu ]; then
@@ -89,18 +158,15 @@ if ! setup; then
 fi
 ktest_pass guest_target_setup
 rc=0
-"$here/../vm/guest-run" -q --wwpn $WWPN --num-queues 2 --log "$log" \
-	-e E2E_RD_MB="$RD_MB" -e E2E_FIO_MB="$FIO_MB" \
-	-e E2E_SLOW_MS="$SLOW_MS" \
-	-e E2E_BENCH="${E2E_BENCH:-0}" -e E2E_BENCH_SECS="${E2E_BENCH_SECS:-20}" \
-	-- "$here/guest.sh" || rc=$?
-tr -d '\r' <"$log" | grep -E '^(PASS|FAIL|SKIP|BENCH): '
-case $rc in
-0) ktest_pass guest_suite_exit ;;
-1) ktest_fail guest_suite_exit "expected guest.sh to exit 0, got status 1" ;;
-2) ktest_fail guest_suite_exit "expected a clean guest kernel log, got a bug or warning (see $log)" ;;
-*) ktest_fail guest_suite_exit "expected the guest to boot and finish, got guest-run status $rc (see $log)" ;;
-esac
+# E2E_PARTS (default "main pi") picks the guests to boot, for a targeted
+# run; run-e2e (make check) always boots both.
+parts=" ${E2E_PARTS:-main pi} "
+if [[ $parts = *" main "* ]]; then
+	main_guest || rc=$?
+fi
+if [ "${E2E_BENCH:-0}" != only ] && [[ $parts = *" pi "* ]]; then
+	pi_guest || rc=1
+fi
 targetcli clearconfig confirm=True >/dev/null
 slow_teardown
 rm -f /tmp/e2e-fio0.img
