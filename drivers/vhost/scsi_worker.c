@@ -19,6 +19,17 @@
  * poll of a new kick fd, the weight limit, SET_ENDPOINT's first look); that
  * work only passes the kick on.
  *
+ * The threads are SCHED_BATCH: the target core completes a batch of
+ * commands in one of its kworkers, each completion waking the queue's
+ * thread, and a SCHED_NORMAL thread that slept preempts that kworker at
+ * the first wake, answers one command, signals the guest and sleeps again,
+ * once per command.  A batch thread does not preempt on wakeup, so it
+ * finds the whole batch when it runs (make bench, 4 queues of 16 on one
+ * CPU: 0.06 instead of 0.52 signals per I/O, 6,760 instead of 15,630
+ * instructions per I/O; queue depth 1 unchanged).  The price: on a CPU
+ * with nothing idle to move to, a kick waits for the running task's slice
+ * instead of preempting it.
+ *
  * The threads exist while an endpoint is set: started by SET_ENDPOINT,
  * stopped by vhost_scsi_teardown() once every command has been answered.
  * Everything they do to a queue is under its mutex, which is what the
@@ -32,6 +43,7 @@
 #include <linux/module.h>
 #include <linux/poll.h>
 #include <linux/sched/mm.h>
+#include <uapi/linux/sched/types.h>
 #include <linux/slab.h>
 
 #include "scsi.h"
@@ -110,9 +122,12 @@ static bool vhost_scsi_worker_run(struct vhost_scsi_worker *w)
 
 static int vhost_scsi_worker_fn(void *data)
 {
+	struct sched_attr batch = { .sched_policy = SCHED_BATCH };
 	struct vhost_scsi_worker *w = data;
 	struct mm_struct *mm = w->vs->dev.mm;
 
+	/* Cannot fail: no priority, no deadline, and we are a kthread. */
+	sched_setattr_nocheck(current, &batch);
 	kthread_use_mm(mm);
 	w->attach_err = cgroup_attach_task_all(w->owner, current);
 	complete(&w->started);

@@ -5,8 +5,9 @@
  *
  * - workers_threads_owner_cgroup: with two request queues there are two
  *   threads named vhost-<our pid>-q0/-q1, in our cgroup (a fresh one made
- *   for the case, so a thread left in the root cgroup shows), and they
- *   are gone after CLEAR_ENDPOINT;
+ *   for the case, so a thread left in the root cgroup shows), run
+ *   SCHED_BATCH (scsi_worker.c: a completion must not preempt the
+ *   target core's kworker), and are gone after CLEAR_ENDPOINT;
  * - workers_queue_blocked_other_progresses: queue 0's thread is held in a
  *   page fault (the READ's data page is registered with userfaultfd and
  *   not resolved; on a kernel without userfaultfd, such as the debug
@@ -22,6 +23,7 @@
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,6 +174,21 @@ static int wk_same_cgroup(struct tctx *t, const pid_t *pids, unsigned int n)
 	return T_PASS;
 }
 
+/* Every thread in @pids runs SCHED_BATCH. */
+static int wk_batch_policy(struct tctx *t, const pid_t *pids, unsigned int n)
+{
+	unsigned int i;
+	int p;
+
+	for (i = 0; i < n; i++) {
+		p = sched_getscheduler(pids[i]);
+		if (p != SCHED_BATCH)
+			return tfail(t, "expected thread %d SCHED_BATCH (%d), got %d",
+				     (int)pids[i], SCHED_BATCH, p);
+	}
+	return T_PASS;
+}
+
 static int wk_threads_body(struct tctx *t)
 {
 	struct vscsi_opts opts = { .req_queues = 2 };
@@ -192,6 +209,8 @@ static int wk_threads_body(struct tctx *t)
 		goto out;
 	}
 	ret = wk_same_cgroup(t, pids, n);
+	if (!ret)
+		ret = wk_batch_policy(t, pids, n);
 	if (!ret)
 		ret = run_tur(t, vscsi_req_vq(t->dev, 0), "TUR on queue 0");
 	if (!ret)
