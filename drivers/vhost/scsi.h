@@ -778,7 +778,13 @@ void vhost_scsi_refuse(struct vhost_scsi_vq *svq, enum vhost_scsi_refusal why);
 const char *vhost_scsi_refusal_name(enum vhost_scsi_refusal why);
 void vhost_scsi_dev_stats_add(struct vhost_scsi *vs);
 void vhost_scsi_dev_stats_remove(struct vhost_scsi *vs);
-void vhost_scsi_signal(struct vhost_scsi_vq *svq);
+
+/* vhost_signal(), counted; the queue's mutex held. */
+static inline void vhost_scsi_signal(struct vhost_scsi_vq *svq)
+{
+	vhost_scsi_qcount(svq, signals);
+	vhost_signal(&svq->vs->dev, &svq->vq);
+}
 
 /* scsi_configfs.c */
 int vhost_scsi_tpgs_bind(struct vhost_scsi *vs, struct vhost_scsi_endpoint *ep);

@@ -66,13 +66,6 @@ void vhost_scsi_refuse(struct vhost_scsi_vq *svq, enum vhost_scsi_refusal why)
 	trace_vhost_scsi_req_refused(svq, why);
 }
 
-/* vhost_signal(), counted; the queue's mutex held. */
-void vhost_scsi_signal(struct vhost_scsi_vq *svq)
-{
-	vhost_scsi_qcount(svq, signals);
-	vhost_signal(&svq->vs->dev, &svq->vq);
-}
-
 /* ---- module-wide ---- */
 
 #define STAT(field) { #field, offsetof(struct vhost_scsi_stats, field) }
