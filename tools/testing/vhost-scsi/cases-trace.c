@@ -553,8 +553,114 @@ static int stats_dev_counts(struct tctx *t)
 	return T_PASS;
 }
 
+/* Lines of @ev in @l for @lun with @reason. */
+static int count_evt(const struct tline *l, int n, const char *ev,
+		     unsigned int lun, unsigned int reason)
+{
+	int i, c = 0;
+
+	for (i = 0; i < n; i++)
+		c += is_event(l[i].text, ev) && tfield(l[i].text, "lun") == lun &&
+		     tfield(l[i].text, "reason") == reason;
+	return c;
+}
+
+/* The event queue's events_missed in @dir up to @want, within 2 s. */
+static long long wait_missed(const char *dir, long long want)
+{
+	long long v = -1;
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		v = dstat(dir, "queue1", "events_missed");
+		if (v >= want)
+			break;
+		usleep(10 * 1000);
+	}
+	return v;
+}
+
+/* Link (@link) or unlink the hotplug LUN, then take one event if @get. */
+static int hotplug_step(struct tctx *t, bool link, bool get)
+{
+	unsigned int lun = t->cfg->hotplug_lun;
+	struct vscsi_event ev;
+	int ret;
+
+	ret = link ? lio_lun_link(t->cfg, lun) : lio_lun_unlink(t->cfg, lun);
+	if (ret)
+		return tfail(t, "expected LUN %u %slinked, got %s", lun,
+			     link ? "" : "un", err_name(ret));
+	/* vscsi_event_get() posts a buffer for the one it takes. */
+	ret = get ? vscsi_event_get(t->dev, &ev, 5000) : 0;
+	return ret ? tfail(t, "expected an event, got %s", err_name(ret)) :
+		     T_PASS;
+}
+
+/*
+ * With no event buffer, a LUN link: its event queued and dropped.  One
+ * buffer posted: the EVENTS_MISSED notice delivered.  The LUN unlinked:
+ * its event queued and delivered.  The trace has each of these once and
+ * the event queue's counters move by as much.
+ */
+static int trace_hotplug_events(struct tctx *t)
+{
+	static struct tline lines[MAX_TLINES];
+	unsigned int lun = t->cfg->hotplug_lun;
+	long long events, missed;
+	struct vscsi_event ev;
+	char dir[300];
+	int n, ret = fix_need_hotplug(t);
+
+	if (!ret)
+		ret = fix_attach(t, NULL);
+	if (!ret && dev_dir(dir, sizeof(dir)) != 1)
+		ret = tfail(t, "expected one %s/dev-%d-*", DEBUGFS_DIR,
+			    getpid());
+	if (!ret)
+		ret = trace_start(t);
+	if (ret)
+		return ret;
+	events = dstat(dir, "queue1", "events");
+	missed = dstat(dir, "queue1", "events_missed");
+	ret = hotplug_step(t, true, false);
+	if (!ret && wait_missed(dir, missed + 1) != missed + 1)
+		ret = tfail(t, "expected queue1 events_missed %lld -> %lld, got %lld",
+			    missed, missed + 1, wait_missed(dir, missed + 1));
+	if (!ret && vscsi_event_post(t->dev, 1))
+		ret = tfail(t, "expected an event buffer posted");
+	if (!ret && vscsi_event_get(t->dev, &ev, 5000))
+		ret = tfail(t, "expected the EVENTS_MISSED notice");
+	if (!ret)
+		ret = hotplug_step(t, false, true);
+	else
+		lio_lun_unlink(t->cfg, lun);
+	if (!ret && dstat(dir, "queue1", "events") != events + 2)
+		ret = tfail(t, "expected queue1 events %lld -> %lld, got %lld",
+			    events, events + 2, dstat(dir, "queue1", "events"));
+	trace_stop();
+	n = trace_read(lines, MAX_TLINES);
+	if (!ret && (count_evt(lines, n, "vhost_scsi_evt_queued", lun,
+			       VIRTIO_SCSI_EVT_RESET_RESCAN) != 1 ||
+		     count_evt(lines, n, "vhost_scsi_evt_dropped", lun,
+			       VIRTIO_SCSI_EVT_RESET_RESCAN) != 1 ||
+		     count_evt(lines, n, "vhost_scsi_evt_queued", lun,
+			       VIRTIO_SCSI_EVT_RESET_REMOVED) != 1 ||
+		     count_evt(lines, n, "vhost_scsi_evt_delivered", lun,
+			       VIRTIO_SCSI_EVT_RESET_REMOVED) != 1 ||
+		     count_event(lines, n, "vhost_scsi_evt_delivered") != 2 ||
+		     count_event(lines, n, "vhost_scsi_evt_dropped") != 1))
+		ret = tfail(t, "expected LUN %u: RESCAN queued and dropped, REMOVED queued and delivered, one notice delivered; got %d events",
+			    lun, n);
+	if (ret && n > 0)
+		tnote(t, "first event: %s", lines[0].text);
+	trace_end();
+	return ret;
+}
+
 const struct tcase trace_cases[] = {
 	{ "trace_events", trace_events },
+	{ "trace_hotplug_events", trace_hotplug_events },
 	{ "stats_dev_counts", stats_dev_counts },
 	{ "stats_dev_dir", stats_dev_dir },
 	{ NULL, NULL },
