@@ -189,24 +189,35 @@ enum {
 /* How many events may wait for event-queue buffers before being dropped. */
 #define VHOST_SCSI_MAX_EVENTS	128
 
+/*
+ * Why a request was answered without running it, or a buffer given back
+ * unwritten: the error classes of the counters (module-wide and per queue)
+ * and of the vhost_scsi_req_refused tracepoint.  Names in scsi_stats.c.
+ */
+enum vhost_scsi_refusal {
+	VHOST_SCSI_R_BAD_TARGET,	/* BAD_TARGET: no TPG/nexus for the LUN */
+	VHOST_SCSI_R_BAD_HEADER,	/* request or response area too short */
+	VHOST_SCSI_R_BAD_DESC,	/* descriptor chain vhost could not map */
+	VHOST_SCSI_R_BAD_CDB,	/* CDB longer than 32 bytes */
+	VHOST_SCSI_R_BAD_DIRECTION, /* buffers contradict the CDB's direction */
+	VHOST_SCSI_R_MAP_FAILED,	/* guest pages could not be pinned */
+	VHOST_SCSI_R_BUSY,	/* TASK SET FULL: no free command */
+	VHOST_SCSI_R_NOMEM,	/* BUSY: no memory for the request */
+	VHOST_SCSI_R_NR
+};
+
 /**
- * struct vhost_scsi_stats - counters an operator reads in configfs
+ * struct vhost_scsi_stats - module-wide counters an operator reads in debugfs
  *
- * Per CPU, summed when read (debugfs vhost_scsi/stats, scsi_stats.c).  Each names one outcome of
- * guest input so a misbehaving guest can be told from a slow backend.
+ * Per CPU, summed when read (debugfs vhost_scsi/stats, scsi_stats.c).  Each
+ * names one outcome of guest input so a misbehaving guest can be told from a
+ * slow backend.  The per-device and per-queue view is vhost_scsi_vq_stats.
  */
 struct vhost_scsi_stats {
 	u64 cmds;		/* SCSI commands submitted to the target core */
-	u64 bad_target;		/* answered BAD_TARGET (no TPG/nexus/endpoint) */
-	u64 bad_header;		/* request or response area too short */
-	u64 bad_desc;		/* descriptor chain vhost could not map */
-	u64 bad_cdb;		/* CDB longer than 32 bytes */
-	u64 bad_direction;	/* buffers contradict the CDB's direction */
-	u64 map_failed;		/* guest pages could not be pinned */
-	u64 busy;		/* answered TASK SET FULL: no free command */
+	u64 refused[VHOST_SCSI_R_NR];	/* by enum vhost_scsi_refusal */
 	u64 pool_grown;		/* chunks added to a command pool */
 	u64 pool_shrunk;	/* chunks freed from an idle command pool */
-	u64 nomem;		/* answered BUSY: no memory for the request */
 	u64 tmfs;		/* task management functions received */
 	u64 ans;		/* asynchronous notification requests */
 	u64 events;		/* events delivered to the event queue */
@@ -348,6 +359,7 @@ struct vhost_scsi_log {
  *		the dirty log
  * @response:	VIRTIO_SCSI_S_* to answer
  * @action:	what the guest asked for (VHOST_SCSI_TMF_*)
+ * @subtype:	the same as the guest put it (VIRTIO_SCSI_T_TMF_*), for tracing
  * @lun:	the LUN it names
  * @tag:	for ABORT TASK, the command it names
  * @node:	on vhost_scsi.tmf_done
@@ -376,6 +388,7 @@ struct vhost_scsi_tmf {
 	struct vhost_log resp_log;
 	u8 response;
 	u8 action;
+	u32 subtype;
 	u16 lun;
 	u64 tag;
 	struct llist_node node;
@@ -418,6 +431,8 @@ struct vhost_scsi_tmf {
  *		whenever the command is reused (see vhost_scsi_mark_abort())
  * @node:	on the queue's free list or completion list
  * @sense:	sense buffer handed to the target core
+ * @submit_ns:	ktime_get_ns() at submission if the vhost_scsi_cmd_complete
+ *		tracepoint was on then, else 0 (its latency is then unknown)
  *
  * Preallocated in a per-queue pool when the endpoint is set, or added when
  * the pool grows, and owned by the queue until CLEAR_ENDPOINT has drained
@@ -461,6 +476,41 @@ struct vhost_scsi_cmd {
 	unsigned int bounce_iovs;
 	size_t bounce_skip;
 	struct vhost_scsi_log log;
+	u64 submit_ns;
+};
+
+/**
+ * struct vhost_scsi_vq_stats - one queue's counters
+ * @cmds:	request queues: commands handed to the target core
+ * @completed:	request queues: of those, answered to the guest
+ * @refused:	requests answered without running them, buffers given back
+ *		unwritten, by enum vhost_scsi_refusal
+ * @kicks:	runs of the queue's kick handler (guest kicks, coalesced,
+ *		and the request queues' recheck-timer looks)
+ * @signals:	vhost_signal() calls by the queue's thread; the vhost core
+ *		skips the interrupt when the guest suppressed it
+ * @tmfs:	control queue: task management functions received
+ * @ans:	control queue: asynchronous notification requests
+ * @events:	event queue: events delivered
+ * @events_missed: event queue: events that found no buffer
+ *
+ * Part of the queue, so it lives as long as the device (across endpoint
+ * cycles) and is read through debugfs (scsi_stats.c) until the device's
+ * directory is removed, first thing at close.  Written only with the
+ * queue's vhost_virtqueue.mutex held (vhost_scsi_qcount()), whichever
+ * thread serves the queue: plain increments, no atomics.  Read without the
+ * lock, with READ_ONCE(): a reader may see a count one behind.
+ */
+struct vhost_scsi_vq_stats {
+	u64 cmds;
+	u64 completed;
+	u64 refused[VHOST_SCSI_R_NR];
+	u64 kicks;
+	u64 signals;
+	u64 tmfs;
+	u64 ans;
+	u64 events;
+	u64 events_missed;
 };
 
 /**
@@ -500,6 +550,7 @@ struct vhost_scsi_cmd {
  * @batches:	completion batches answered
  * @recheck:	looks at the ring again if no completion came after a
  *		suppression (a slow command must not hide new requests)
+ * @stats:	the queue's counters (see struct vhost_scsi_vq_stats)
  */
 struct vhost_scsi_vq {
 	struct vhost_virtqueue vq;
@@ -520,7 +571,21 @@ struct vhost_scsi_vq {
 	bool notify_off;
 	unsigned long batches;
 	struct timer_list recheck;
+	struct vhost_scsi_vq_stats stats;
 };
+
+/* Add one to the counter @offset bytes into @svq->stats; its mutex held. */
+static inline void vhost_scsi_qinc(struct vhost_scsi_vq *svq, size_t offset)
+{
+	u64 *ctr = (void *)&svq->stats + offset;
+
+	lockdep_assert_held(&svq->vq.mutex);
+	WRITE_ONCE(*ctr, *ctr + 1);
+}
+
+/* Count one @field of struct vhost_scsi_vq_stats for @svq. */
+#define vhost_scsi_qcount(svq, field) \
+	vhost_scsi_qinc(svq, offsetof(struct vhost_scsi_vq_stats, field))
 
 /**
  * struct vhost_scsi - one open of /dev/vhost-scsi
@@ -550,6 +615,16 @@ struct vhost_scsi_vq {
  * @evt_work:	delivers @evt_list in the worker
  * @workers:	our request-queue threads, @nworkers of them; under
  *		@dev.mutex (scsi_worker.c)
+ * @id:		the device's number, unique while the module is loaded
+ * @owner_pid:	the client (QEMU) process that first set an endpoint, and
+ * @owner_comm:	its name; both written once, under @dev.mutex
+ * @wwpn:	the WWPN of the last endpoint set; written under @dev.mutex
+ *		while no endpoint is set, so never while a tracepoint reads it
+ * @evt_dropped: events dropped at queueing time (@evt_list full or no
+ *		memory); under @evt_lock
+ * @debugfs:	dev-<owner_pid>-<id> in debugfs (scsi_stats.c), made by the
+ *		first SET_ENDPOINT and removed first thing at close; NULL
+ *		before (or if debugfs refused it)
  */
 struct vhost_scsi {
 	struct vhost_dev dev;
@@ -573,6 +648,12 @@ struct vhost_scsi {
 	struct vhost_work evt_work;
 	struct vhost_scsi_worker **workers;
 	unsigned int nworkers;
+	unsigned int id;
+	pid_t owner_pid;
+	char owner_comm[TASK_COMM_LEN];
+	char wwpn[VHOST_SCSI_WWN_LEN];
+	u64 evt_dropped;
+	struct dentry *debugfs;
 };
 
 extern const struct target_core_fabric_ops vhost_scsi_ops;
@@ -729,9 +810,20 @@ bool vhost_scsi_write_iov(const struct iovec *iov, unsigned int n,
 			  const void *buf, size_t len);
 bool vhost_scsi_skip_bad_chain(struct vhost_virtqueue *vq);
 
-/* scsi_stats.c */
+/* scsi_stats.c: counters and tracepoints */
 void vhost_scsi_stats_init(void);
 void vhost_scsi_stats_exit(void);
+void vhost_scsi_refuse(struct vhost_scsi_vq *svq, enum vhost_scsi_refusal why);
+const char *vhost_scsi_refusal_name(enum vhost_scsi_refusal why);
+void vhost_scsi_dev_stats_add(struct vhost_scsi *vs);
+void vhost_scsi_dev_stats_remove(struct vhost_scsi *vs);
+
+/* vhost_signal(), counted; the queue's mutex held. */
+static inline void vhost_scsi_signal(struct vhost_scsi_vq *svq)
+{
+	vhost_scsi_qcount(svq, signals);
+	vhost_signal(&svq->vs->dev, &svq->vq);
+}
 
 /* scsi_configfs.c */
 int vhost_scsi_tpgs_bind(struct vhost_scsi *vs, struct vhost_scsi_endpoint *ep);

@@ -29,6 +29,7 @@
 #include <linux/virtio_scsi.h>
 
 #include "scsi.h"
+#include "scsi_trace.h"
 
 /* A control request being handled; lives on the worker's stack. */
 struct vhost_scsi_ctl_req {
@@ -68,7 +69,7 @@ static bool vhost_scsi_ctl_answer(struct vhost_virtqueue *vq,
 	    vhost_scsi_write_iov(req->in_iov, req->in_iovs, buf, len))
 		written = len;
 	else
-		vhost_scsi_count(bad_header);
+		vhost_scsi_refuse(to_svq(vq), VHOST_SCSI_R_BAD_HEADER);
 	vhost_scsi_log_write(vq, vq->log, req->log_num, written);
 	return !vhost_add_used(vq, req->head, written);
 }
@@ -224,6 +225,8 @@ vhost_scsi_tmf_finish(struct vhost_virtqueue *vq, struct vhost_scsi_tmf *tmf)
 	int ret;
 
 	lockdep_assert_held(&vq->mutex);
+	trace_vhost_scsi_tmf_answered(tmf->vs, tmf->subtype, tmf->lun,
+				      tmf->tag, tmf->response);
 	vhost_scsi_log_write(vq, &tmf->resp_log, 1, len);
 	ret = vhost_add_used(vq, tmf->head, len);
 	vhost_scsi_tmf_free(tmf);
@@ -477,7 +480,7 @@ void vhost_scsi_tmf_work(struct vhost_work *work)
 	mutex_lock(&vq->mutex);
 	llist_for_each_entry_safe(tmf, next, list, node)
 		vhost_scsi_tmf_done(vq, tmf);
-	vhost_signal(&vs->dev, vq);
+	vhost_scsi_signal(to_svq(vq));
 	mutex_unlock(&vq->mutex);
 }
 
@@ -539,12 +542,13 @@ static bool vhost_scsi_ctl_tmf(struct vhost_virtqueue *vq,
 {
 	const size_t rest = VHOST_SCSI_TMF_REQ_SIZE - VHOST_SCSI_CTRL_TYPE_SIZE;
 	u8 buf[VHOST_SCSI_TMF_REQ_SIZE];
-	struct vhost_scsi_tmf_req r;
+	struct vhost_scsi_tmf_req r = {};
 	struct vhost_scsi_tpg *tpg;
 	struct vhost_scsi_tmf *tmf;
 	u8 resp;
 
 	vhost_scsi_count(tmfs);
+	vhost_scsi_qcount(to_svq(vq), tmfs);
 	memcpy(buf, hdr, VHOST_SCSI_CTRL_TYPE_SIZE);
 	if (copy_from_iter(buf + VHOST_SCSI_CTRL_TYPE_SIZE, rest, &req->out) !=
 	    rest || !req->in_len) {
@@ -552,6 +556,8 @@ static bool vhost_scsi_ctl_tmf(struct vhost_virtqueue *vq,
 		goto answer;
 	}
 	vhost_scsi_parse_tmf_req(buf, vhost_is_little_endian(vq), &r);
+	trace_vhost_scsi_tmf_received(to_svq(vq)->vs, r.subtype, r.lun, r.tag,
+				      0);
 	tpg = r.lun_ok ? ep->tpgs[r.target] : NULL;
 	/* Pairs with the release in vhost_scsi_make_nexus(). */
 	if (!tpg || !smp_load_acquire(&tpg->se_sess)) {
@@ -571,11 +577,14 @@ static bool vhost_scsi_ctl_tmf(struct vhost_virtqueue *vq,
 		tmf->resp_log = vq->log[0];
 	tmf->tpg = tpg;
 	tmf->action = vhost_scsi_tmf_action(r.subtype);
+	tmf->subtype = r.subtype;
 	tmf->lun = r.lun;
 	tmf->tag = r.tag;
 	return vhost_scsi_tmf_start(vq, tmf);
 
 answer:
+	trace_vhost_scsi_tmf_answered(to_svq(vq)->vs, r.subtype, r.lun, r.tag,
+				      resp);
 	return vhost_scsi_ctl_answer(vq, req, &resp, sizeof(resp));
 }
 
@@ -593,6 +602,7 @@ static bool vhost_scsi_ctl_an(struct vhost_virtqueue *vq,
 	u8 response = VIRTIO_SCSI_S_OK;
 
 	vhost_scsi_count(ans);
+	vhost_scsi_qcount(to_svq(vq), ans);
 	memcpy(buf, hdr, VHOST_SCSI_CTRL_TYPE_SIZE);
 	if (copy_from_iter(buf + VHOST_SCSI_CTRL_TYPE_SIZE, rest, &req->out) !=
 	    rest) {
@@ -665,6 +675,7 @@ void vhost_scsi_handle_ctl_kick(struct vhost_work *work)
 	int n = 0;
 
 	mutex_lock(&vq->mutex);
+	vhost_scsi_qcount(to_svq(vq), kicks);
 	ep = vhost_vq_get_backend(vq);
 	if (!ep)
 		goto out;
@@ -682,7 +693,7 @@ void vhost_scsi_handle_ctl_kick(struct vhost_work *work)
 			break;
 		}
 	} while (!vhost_exceeds_weight(vq, ++n, 0));
-	vhost_signal(dev, vq);
+	vhost_scsi_signal(to_svq(vq));
 out:
 	mutex_unlock(&vq->mutex);
 }

@@ -15,6 +15,7 @@
 #include <linux/virtio_scsi.h>
 
 #include "scsi.h"
+#include "scsi_trace.h"
 
 /**
  * struct vhost_scsi_evt - an event waiting for an event-queue buffer
@@ -52,11 +53,15 @@ void vhost_scsi_evt_queue(struct vhost_scsi *vs, u32 event, u8 target,
 		queued = true;
 	} else {
 		vs->evt_overflow = true;
+		vs->evt_dropped++;
 	}
 	spin_unlock(&vs->evt_lock);
 	if (!queued) {
 		kfree(evt);
 		vhost_scsi_count(events_missed);
+		trace_vhost_scsi_evt_dropped(vs, event, target, lun, reason);
+	} else {
+		trace_vhost_scsi_evt_queued(vs, event, target, lun, reason);
 	}
 	vhost_work_queue(&vs->dev, &vs->evt_work);
 }
@@ -119,7 +124,7 @@ static int vhost_scsi_evt_get_buf(struct vhost_virtqueue *vq,
 			return -1;
 		if (!out && iov_length(vq->iov, *in) >= VHOST_SCSI_EVENT_SIZE)
 			return head;
-		vhost_scsi_count(bad_header);
+		vhost_scsi_refuse(to_svq(vq), VHOST_SCSI_R_BAD_HEADER);
 		if (vhost_add_used(vq, head, 0))
 			return -1;
 	}
@@ -155,6 +160,9 @@ static bool vhost_scsi_evt_send(struct vhost_scsi *vs,
 	}
 	vs->events_missed = false;
 	vhost_scsi_count(events);
+	vhost_scsi_qcount(to_svq(vq), events);
+	trace_vhost_scsi_evt_delivered(vs, event, evt ? evt->target : 0,
+				       evt ? evt->lun : 0, evt ? evt->reason : 0);
 	vhost_scsi_log_write(vq, vq->log, log_num, sizeof(buf));
 	vhost_add_used(vq, head, sizeof(buf));
 	return true;
@@ -190,6 +198,9 @@ static void vhost_scsi_evt_deliver(struct vhost_scsi *vs)
 		if (!vhost_scsi_evt_send(vs, vq, evt, &n)) {
 			vs->events_missed = true;
 			vhost_scsi_count(events_missed);
+			vhost_scsi_qcount(to_svq(vq), events_missed);
+			trace_vhost_scsi_evt_dropped(vs, evt->event, evt->target,
+						     evt->lun, evt->reason);
 		}
 		kfree(evt);
 	}
@@ -197,7 +208,7 @@ static void vhost_scsi_evt_deliver(struct vhost_scsi *vs)
 	if (vs->events_missed)
 		vhost_scsi_evt_send(vs, vq, NULL, &n);
 	vhost_enable_notify(&vs->dev, vq);
-	vhost_signal(&vs->dev, vq);
+	vhost_scsi_signal(to_svq(vq));
 	mutex_unlock(&vq->mutex);
 }
 
@@ -213,5 +224,8 @@ void vhost_scsi_handle_evt_kick(struct vhost_work *work)
 	struct vhost_virtqueue *vq = container_of(work, struct vhost_virtqueue,
 						  poll.work);
 
+	mutex_lock(&vq->mutex);
+	vhost_scsi_qcount(to_svq(vq), kicks);
+	mutex_unlock(&vq->mutex);
 	vhost_scsi_evt_deliver(to_svq(vq)->vs);
 }

@@ -34,6 +34,7 @@
 #include <target/target_core_backend.h>
 
 #include "scsi.h"
+#include "scsi_trace.h"
 
 static bool submit_direct;
 module_param(submit_direct, bool, 0644);
@@ -230,7 +231,7 @@ bool vhost_scsi_skip_bad_chain(struct vhost_virtqueue *vq)
 	__virtio16 raw;
 	u16 head;
 
-	vhost_scsi_count(bad_desc);
+	vhost_scsi_refuse(to_svq(vq), VHOST_SCSI_R_BAD_DESC);
 	if (vq->avail_idx == idx)
 		return false;
 	if (get_user(raw, &vq->avail->ring[idx & (vq->num - 1)]))
@@ -269,7 +270,7 @@ vhost_scsi_get_req(struct vhost_virtqueue *vq, struct vhost_scsi_req *req)
 	req->data_in = 0;
 	if (in_len < VHOST_SCSI_CMD_RESP_SIZE) {
 		/* Nowhere to put a response: return it unwritten. */
-		vhost_scsi_count(bad_header);
+		vhost_scsi_refuse(to_svq(vq), VHOST_SCSI_R_BAD_HEADER);
 		vhost_add_used(vq, req->head, 0);
 		return VHOST_SCSI_USED;
 	}
@@ -307,7 +308,7 @@ vhost_scsi_parse_req(struct vhost_scsi_vq *svq,
 	    vhost_scsi_parse_cmd_req(buf, hdr_size, pi,
 				     vhost_is_little_endian(&svq->vq),
 				     &req->hdr)) {
-		vhost_scsi_count(bad_header);
+		vhost_scsi_refuse(svq, VHOST_SCSI_R_BAD_HEADER);
 		return vhost_scsi_answer(svq, req, VIRTIO_SCSI_S_FAILURE, 0,
 					 NULL, 0);
 	}
@@ -318,7 +319,7 @@ vhost_scsi_parse_req(struct vhost_scsi_vq *svq,
 	/* Pairs with the release in vhost_scsi_make_nexus(). */
 	req->se_sess = req->tpg ? smp_load_acquire(&req->tpg->se_sess) : NULL;
 	if (!req->se_sess) {
-		vhost_scsi_count(bad_target);
+		vhost_scsi_refuse(svq, VHOST_SCSI_R_BAD_TARGET);
 		return vhost_scsi_answer(svq, req, VIRTIO_SCSI_S_BAD_TARGET, 0,
 					 NULL, 0);
 	}
@@ -330,19 +331,19 @@ vhost_scsi_parse_req(struct vhost_scsi_vq *svq,
 	req->dir = vhost_scsi_data_dir(req->hdr.cdb, req->data_in,
 				       req->data_out);
 	if (req->dir == VHOST_SCSI_DIR_REFUSED) {
-		vhost_scsi_count(bad_direction);
+		vhost_scsi_refuse(svq, VHOST_SCSI_R_BAD_DIRECTION);
 		return vhost_scsi_answer(svq, req, VIRTIO_SCSI_S_FAILURE, 0,
 					 NULL, 0);
 	}
 	if (req->hdr.pi_bytesout > req->data_out ||
 	    req->hdr.pi_bytesin > req->data_in ||
 	    vhost_scsi_task_attr(req->hdr.task_attr) < 0) {
-		vhost_scsi_count(bad_header);
+		vhost_scsi_refuse(svq, VHOST_SCSI_R_BAD_HEADER);
 		return vhost_scsi_answer(svq, req, VIRTIO_SCSI_S_FAILURE, 0,
 					 NULL, 0);
 	}
 	if (vhost_scsi_cdb_len(req->hdr.cdb) > VHOST_SCSI_CDB_SIZE) {
-		vhost_scsi_count(bad_cdb);
+		vhost_scsi_refuse(svq, VHOST_SCSI_R_BAD_CDB);
 		return vhost_scsi_illegal_request(svq, req, 0x20);
 	}
 	return VHOST_SCSI_SUBMITTED;
@@ -447,6 +448,11 @@ static void vhost_scsi_submit(struct vhost_scsi_cmd *cmd,
 	se_cmd->tag = req->hdr.tag;
 	cmd->data_len = len;
 	vhost_scsi_count(cmds);
+	vhost_scsi_qcount(cmd->svq, cmds);
+	/* Only the completion's tracepoint needs it (scsi_trace.h). */
+	cmd->submit_ns = trace_vhost_scsi_cmd_complete_enabled() ?
+			 ktime_get_ns() : 0;
+	trace_vhost_scsi_cmd_submit(cmd, req);
 	WRITE_ONCE(cmd->in_lio, true);
 	if (target_init_cmd(se_cmd, req->se_sess, cmd->sense, req->hdr.lun,
 			    len, vhost_scsi_task_attr(req->hdr.task_attr),
@@ -490,11 +496,11 @@ vhost_scsi_prepare_cmd(struct vhost_scsi_vq *svq, struct vhost_scsi_cmd *cmd,
 		return VHOST_SCSI_SUBMITTED;
 	vhost_scsi_cmd_put(cmd);
 	if (ret == -ENOMEM) {
-		vhost_scsi_count(nomem);
+		vhost_scsi_refuse(svq, VHOST_SCSI_R_NOMEM);
 		return vhost_scsi_answer(svq, req, VIRTIO_SCSI_S_OK,
 					 SAM_STAT_BUSY, NULL, 0);
 	}
-	vhost_scsi_count(map_failed);
+	vhost_scsi_refuse(svq, VHOST_SCSI_R_MAP_FAILED);
 	return vhost_scsi_answer(svq, req, VIRTIO_SCSI_S_FAILURE, 0, NULL, 0);
 }
 
@@ -518,7 +524,7 @@ vhost_scsi_handle_one(struct vhost_scsi_vq *svq,
 	if (!cmd && vhost_scsi_pool_grow(svq))
 		cmd = vhost_scsi_cmd_get(svq);
 	if (!cmd) {
-		vhost_scsi_count(busy);
+		vhost_scsi_refuse(svq, VHOST_SCSI_R_BUSY);
 		return vhost_scsi_answer(svq, &req, VIRTIO_SCSI_S_OK,
 					 SAM_STAT_TASK_SET_FULL, NULL, 0);
 	}
@@ -606,9 +612,10 @@ void vhost_scsi_io_run(struct vhost_scsi_vq *svq)
 	const struct vhost_scsi_endpoint *ep;
 
 	mutex_lock(&vq->mutex);
+	vhost_scsi_qcount(svq, kicks);
 	ep = vhost_vq_get_backend(vq);
 	if (ep && vhost_scsi_io_poll(svq, ep))
-		vhost_signal(&svq->vs->dev, vq);
+		vhost_scsi_signal(svq);
 	mutex_unlock(&vq->mutex);
 }
 
@@ -680,6 +687,7 @@ static u32 vhost_scsi_send_resp(struct vhost_scsi_cmd *cmd)
 	u8 buf[VHOST_SCSI_CMD_RESP_SIZE];
 	u32 moved = vhost_scsi_fill_resp(cmd, &resp);
 
+	trace_vhost_scsi_cmd_complete(cmd, &resp);
 	vhost_scsi_build_cmd_resp(buf, vhost_is_little_endian(&cmd->svq->vq),
 				  &resp);
 	/* Bounced data-in goes to the guest before the response says so. */
@@ -714,6 +722,7 @@ void vhost_scsi_complete(struct vhost_scsi_vq *svq)
 		vq->heads[n].id = cpu_to_vhost32(vq, cmd->head);
 		vq->heads[n].len = cpu_to_vhost32(vq, vhost_scsi_send_resp(cmd));
 		vhost_scsi_log_cmd(cmd);
+		vhost_scsi_qcount(svq, completed);
 		if (++n == UIO_MAXIOV) {
 			vhost_add_used_n(vq, vq->heads, n);
 			n = 0;
@@ -729,7 +738,7 @@ void vhost_scsi_complete(struct vhost_scsi_vq *svq)
 		ep = vhost_vq_get_backend(vq);
 		if (ep && svq->notify_off)
 			vhost_scsi_io_poll(svq, ep);
-		vhost_signal(&svq->vs->dev, vq);
+		vhost_scsi_signal(svq);
 		vhost_scsi_pool_shrink(svq);
 	}
 	mutex_unlock(&vq->mutex);

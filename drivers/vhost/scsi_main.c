@@ -248,6 +248,9 @@ static int vhost_scsi_set_endpoint(struct vhost_scsi *vs,
 	if (!ep)
 		return -ENOMEM;
 	strscpy(ep->wwpn, t->vhost_wwpn, sizeof(ep->wwpn));
+	/* Before anything can trace: no endpoint, so no tracepoint reads it. */
+	strscpy(vs->wwpn, ep->wwpn, sizeof(vs->wwpn));
+	vhost_scsi_dev_stats_add(vs);
 	ret = vhost_scsi_tpgs_bind(vs, ep);
 	if (ret)
 		goto err_free_ep;
@@ -418,6 +421,7 @@ static int vhost_scsi_release(struct inode *inode, struct file *f)
 {
 	struct vhost_scsi *vs = f->private_data;
 
+	vhost_scsi_dev_stats_remove(vs);
 	mutex_lock(&vs->dev.mutex);
 	vhost_scsi_clear_endpoint(vs, NULL);
 	mutex_unlock(&vs->dev.mutex);
