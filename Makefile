@@ -14,7 +14,8 @@ DEPS := linux-image-amd64 linux-headers-amd64 linux-source-6.1 \
 	cpio kmod fio sg3-utils lsscsi e2fsprogs make gcc libc6-dev xz-utils \
 	perl libubsan1 libasan8 dmsetup sparse shellcheck \
 	flex bison bc libelf-dev libssl-dev gnuplot-nox \
-	dkms dh-dkms debhelper dpkg-dev fakeroot udev
+	dkms dh-dkms debhelper dpkg-dev fakeroot udev \
+	libvirt-daemon-system libvirt-clients
 
 .PHONY: all module deps check-deps unit check checkpatch sparse shellcheck \
 	demo bench bench-e2e clean tools debug-kernel mutants deb
