@@ -8,14 +8,16 @@ KDIR ?= /usr/src/linux-headers-$(KVER)
 VHOST_H := drivers/vhost/vhost.h
 BUILD := .build
 
-# Exactly the Debian packages the build, the VM rig, the tests and the
-# guide's monitoring examples (bpftrace, trace-cmd, perf) use.
+# Exactly the Debian packages the build, the VM rig, the tests (libvirt
+# among them) and the guide's monitoring examples (bpftrace, trace-cmd,
+# perf) use.
 DEPS := linux-image-amd64 linux-headers-amd64 linux-source-6.1 \
 	qemu-system-x86 targetcli-fb python3-rtslib-fb dbus busybox-static \
 	cpio kmod fio sg3-utils lsscsi e2fsprogs make gcc libc6-dev xz-utils \
 	perl libubsan1 libasan8 dmsetup sparse shellcheck \
 	flex bison bc libelf-dev libssl-dev gnuplot-nox \
-	dkms dh-dkms debhelper dpkg-dev fakeroot udev bpftrace trace-cmd linux-perf
+	dkms dh-dkms debhelper dpkg-dev fakeroot udev bpftrace trace-cmd \
+	linux-perf libvirt-daemon-system libvirt-clients
 
 .PHONY: all module deps check-deps unit check checkpatch sparse shellcheck \
 	demo bench bench-e2e clean tools debug-kernel mutants deb

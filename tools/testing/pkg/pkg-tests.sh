@@ -34,22 +34,58 @@
 #   pkg_targetcli_io            targetcli configures the fabric; a write and
 #                               a read through /dev/vhost-scsi return the data
 #   pkg_udev_rule               udev gives /dev/vhost-scsi kvm, 0660
+#   pkg_guest_verified_io       targetcli sets up a ramdisk LUN 0 and a
+#                               fileio LUN 1; a nested KVM guest
+#                               (tools/testing/vm/guest-run) sees both and
+#                               fio verify=crc32c passes on each
+#                               (pkg-guest.sh io)
+#   pkg_libvirtd_start          Debian's libvirtd, started by the test
+#                               with the rig's qemu.conf (libvirt_conf)
+#   pkg_libvirt_start           virsh define + start of a domain with a
+#                               <hostdev type='scsi_host'> on the same
+#                               target (direct kernel boot of the rig's
+#                               kernel and root, vm-init's guest role)
+#   pkg_libvirt_vhostfd         QEMU got /dev/vhost-scsi from libvirt:
+#                               its -device has vhostfd=N and its fd N
+#                               is /dev/vhost-scsi
+#   pkg_libvirt_guest_io        the domain's guest sees LUN 0 and 1, fio
+#                               verify passes, and the <qemu:override> of
+#                               num_queues (1) is what the guest got
+#   pkg_libvirt_hotplug         virsh attach-device of a second hostdev
+#                               (another WWPN): the guest finds its disk
+#                               and reads back what it wrote; virsh
+#                               detach-device removes it from the guest,
+#                               and its TPG can then be deleted
+#   pkg_libvirt_destroy_frees_tpg  virsh destroy of the running domain:
+#                               QEMU is gone and targetcli deletes the
+#                               TPG (it refuses while one is bound)
 #   pkg_remove_stock_back       removing the package brings Debian's back
 #
+# The VM half also writes the operator's view of it, the commands and
+# their (abridged) output, to $VM_OUT/pkg/operator-flow.txt.
 # --list host|vm prints a half's case names and runs nothing.  Cases
 # depend on the ones before them: after a failure the rest fail with "not
 # reached".  The commands' output is left in $VM_OUT/pkg (VM) or DIR.
-# $FUNCNAME is the running case function's name, all these cases need.
-# shellcheck disable=SC2128
+# $FUNCNAME is the running case function's name, all these cases need;
+# lv_guest sets vm-lib.sh's globals (VM_OUT among them) in a subshell on
+# purpose.
+# shellcheck disable=SC2128,SC2030,SC2031
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../lib/ktest.sh
 . "$here/../lib/ktest.sh"
+# vm_initramfs, vm_write_ctl, vm_qemu_args and VM_INFRA_RE for the
+# libvirt guest (guest-run's pieces).
+# shellcheck source=../vm/vm-lib.sh
+. "$here/../vm/vm-lib.sh"
 HOST_CASES="pkg_dkms_build pkg_mismatch_fails_loudly"
 VM_CASES="pkg_install pkg_dkms_installed pkg_modinfo_updates
 	pkg_modprobe_loads_ours pkg_tcm_vhost_alias pkg_targetcli_io
-	pkg_udev_rule pkg_remove_stock_back"
+	pkg_udev_rule pkg_guest_verified_io pkg_libvirtd_start
+	pkg_libvirt_start pkg_libvirt_vhostfd pkg_libvirt_guest_io
+	pkg_libvirt_hotplug pkg_libvirt_destroy_frees_tpg
+	pkg_remove_stock_back"
 usage() {
 	echo "usage: pkg-tests.sh --list host|vm | --host DEB DIR | DEB [DIR]" >&2
 	exit 64
@@ -76,6 +112,8 @@ DIR=${2:-}
 VSCSI=${VSCSI:-$here/../../vhost-scsi/vscsi}
 KVER=${KVER:-$("$here/../../../scripts/kernel-env.sh" kver)}
 WWPN=naa.5001405000000d6b
+WWPN2=naa.5001405000000d6c
+LV_NAME=pkg-vscsi
 TMP=$(mktemp -d)
 export DEBIAN_FRONTEND=noninteractive
 
@@ -87,6 +125,13 @@ ver=$(dpkg-deb -f "$DEB" Version)
 src=$(dpkg-query -W -f='${Version}' linux-source-6.1)
 stock_ko=/lib/modules/$KVER/kernel/drivers/vhost/vhost_scsi.ko
 ours_ko=/lib/modules/$KVER/updates/dkms/vhost_scsi.ko
+# Where the nested guests' logs, the domain XML and the transcript go;
+# LV_OUT is the libvirt guest's share (control directory, hot-plug
+# handshake files).
+PKG_OUT=${VM_OUT:-$TMP}/pkg
+FLOW=$PKG_OUT/operator-flow.txt
+LV_OUT=$PKG_OUT/libvirt
+LV_LOG=$PKG_OUT/libvirt-console.log
 
 # host_dkms TREE [dkms args]: dkms on the package's source (DIR/src) with
 # a DKMS tree of its own, so that the host's /var/lib/dkms stays as it is.
@@ -168,17 +213,20 @@ case_pkg_install() {
 	elif [ -n "$DIR" ] && ! install_prebuilt >"$TMP/dkms.out" 2>&1; then
 		fail "$FUNCNAME" "expected dkms add and install to succeed, got: $(tail -5 "$TMP/dkms.out")"
 	else
+		{ echo "# apt-get install ./${DEB##*/}   (last lines)"; tail -n 4 "$TMP/apt.out"; } >>"$FLOW"
 		check "$FUNCNAME" "install ok installed" \
 			"$(dpkg-query -W -f='${Status}' vhost-scsi-dkms)"
 	fi
 }
 
 case_pkg_dkms_installed() {
+	flow dkms status >/dev/null
 	check "$FUNCNAME" "vhost-scsi/$ver, $KVER, x86_64: installed" \
 		"$(dkms status -m vhost-scsi -k "$KVER" 2>&1)"
 }
 
 case_pkg_modinfo_updates() {
+	flow modinfo -n vhost_scsi >/dev/null
 	check "$FUNCNAME" "$ours_ko" "$(modinfo_path)"
 }
 
@@ -233,6 +281,353 @@ case_pkg_udev_rule() {
 	check "$FUNCNAME" "kvm 660" "$(stat -c '%G %a' /dev/vhost-scsi)"
 }
 
+# flow CMD...: run CMD as the operator would, appending "# CMD" and its
+# output to the operator-flow transcript; CMD's output is also printed
+# and its status returned.
+flow() {
+	local out rc=0 shown="$*"
+
+	out=$("$@" 2>&1) || rc=$?
+	{ echo "# ${shown/#lv /virsh }"; printf '%s\n' "$out"; } >>"$FLOW"
+	printf '%s\n' "$out"
+	return $rc
+}
+
+# The target of the nested guests: TPG 1 of $WWPN with a ramdisk as LUN 0
+# and a file as LUN 1.
+guest_target() {
+	flow targetcli /backstores/ramdisk create pkgrd0 32M &&
+	flow targetcli /backstores/fileio create pkgfio0 /tmp/pkgfio0.img 32M &&
+	flow targetcli /vhost create $WWPN &&
+	flow targetcli /vhost/$WWPN/tpg1/luns create /backstores/ramdisk/pkgrd0 &&
+	flow targetcli /vhost/$WWPN/tpg1/luns create /backstores/fileio/pkgfio0
+}
+
+# guest_failed LOG: pkg-guest.sh's failure line in LOG, or its last lines.
+guest_failed() {
+	tr -d '\r' <"$1" | grep -a 'pkg-guest: FAIL' | head -n 1 | grep . ||
+		tr -d '\r' <"$1" | tail -n 5 | tr '\n' ';'
+}
+
+case_pkg_guest_verified_io() {
+	local rc=0 log=$PKG_OUT/guest-run.log
+
+	if ! guest_target >"$TMP/guest-target.out"; then
+		fail "$FUNCNAME" "expected targetcli to configure $WWPN, got: $(tail -3 "$TMP/guest-target.out")"
+		return
+	fi
+	"$here/../vm/guest-run" -q --wwpn $WWPN --num-queues 2 --log "$log" \
+		--out "$PKG_OUT/guest" -- "$here/pkg-guest.sh" io || rc=$?
+	if [ "$rc" != 0 ]; then
+		fail "$FUNCNAME" "expected the guest's verified I/O to pass, got guest-run status $rc: $(guest_failed "$log")"
+	else
+		check "$FUNCNAME" "pkg-guest: io ok" \
+			"$(tr -d '\r' <"$log" | grep -a '^pkg-guest: io ok')"
+	fi
+}
+
+lv() { virsh -q -c qemu:///system "$@"; }
+
+# What the rig's libvirtd needs beyond Debian's defaults (the guide's
+# libvirt section says what an ordinary host needs: nothing of this):
+#   user/group root   the guest's root is this machine's whole root,
+#                     exported read-only over 9p (security_model=none),
+#                     and its results go to root's share: QEMU as
+#                     libvirt-qemu could read neither all of it nor write
+#   dynamic_ownership 0 and remember_owner 0: libvirt would chown (and
+#                     tag with xattrs) the kernel, initramfs and shared
+#                     directories, which live on the read-only 9p root
+#   security_driver   "none": the rig's kernel runs without AppArmor
+#   stdio_handler     "file": QEMU's output goes straight to
+#                     /var/log/libvirt/qemu, no virtlogd daemon to start
+#   namespaces        []: QEMU stays in the machine's mount namespace,
+#                     whose /dev is vm-init's devtmpfs
+libvirt_conf() {
+	cat >>/etc/libvirt/qemu.conf <<-'CONF'
+	user = "root"
+	group = "root"
+	dynamic_ownership = 0
+	remember_owner = 0
+	security_driver = "none"
+	stdio_handler = "file"
+	namespaces = [ ]
+	CONF
+}
+
+case_pkg_libvirtd_start() {
+	local i
+
+	modprobe kvm_amd 2>/dev/null || modprobe kvm_intel 2>/dev/null
+	libvirt_conf
+	# Debian's default network wants dnsmasq, which the rig lacks.
+	rm -f /etc/libvirt/qemu/networks/autostart/default.xml
+	mkdir -p /var/log/libvirt/qemu
+	LIBVIRT_LOG_OUTPUTS="3:file:$PKG_OUT/libvirtd.log" libvirtd -d ||
+		{ fail "$FUNCNAME" "libvirtd -d failed"; return; }
+	# Its first start probes QEMU's capabilities: slow under TCG.
+	for i in $(seq 1 120); do
+		lv version >/dev/null 2>&1 && break
+		sleep 1
+	done
+	flow lv version >/dev/null
+	check "$FUNCNAME" "qemu:///system" "$(lv uri 2>&1)"
+}
+
+# lv_guest CMD...: the control directory (vm-lib.sh) for a guest that runs
+# CMD in vm-init's guest role; prints "ID INITRD APPEND" (APPEND last,
+# it has spaces).
+lv_guest() (
+	VM_TOOL=pkg-libvirt
+	VM_OUT=$LV_OUT VM_APPEND='' VM_SMP=2 VM_MEM=1024
+	VM_CACHE=${VM_CACHE:-$REPO/.vm-cache} VM_KERNEL=/boot/vmlinuz-$KVER
+	VM_GUEST_ENV=("PKG_SYNC=$LV_OUT")
+	mkdir -p "$VM_OUT" && VM_CTL=$(mktemp -d "$VM_OUT/.ctl.XXXXXX") || exit 1
+	VM_RUN_ID=${VM_CTL##*/.ctl.}
+	initrd=$(vm_initramfs) || exit 1
+	vm_write_ctl guest "$@"
+	vm_qemu_args "$initrd"
+	for ((i = 0; i < ${#VM_QEMU[@]}; i++)); do
+		[ "${VM_QEMU[i]}" != -append ] || echo "$VM_RUN_ID $initrd ${VM_QEMU[i + 1]}"
+	done
+)
+
+# hostdev WWPN ALIAS: the <hostdev> an operator writes for a vhost target.
+hostdev() {
+	cat <<-XML
+	<hostdev mode='subsystem' type='scsi_host' managed='no'>
+	  <source protocol='vhost' wwpn='$1'/>
+	  <alias name='$2'/>
+	</hostdev>
+	XML
+}
+
+# lv_domain ID INITRD APPEND: the domain.  The guest is guest-run's: the
+# same kernel, initramfs and command line, the machine's root and the
+# share over 9p, -cpu host without XSAVE, the console on the first serial
+# port (a file).  The 9p shares and the HBA take root ports 1 to 3 (libvirt
+# fills the ports the XML names first), port 4 takes the hot-plugged HBA
+# (hot-plug on q35 needs an empty PCIe root port); the
+# override gives the HBA one request queue where QEMU would give one
+# per vCPU (2), so that the guest shows whether it applied.
+lv_domain() {
+	cat <<-XML
+	<domain type='kvm' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
+	  <name>$LV_NAME</name>
+	  <memory unit='MiB'>1024</memory>
+	  <vcpu>2</vcpu>
+	  <os>
+	    <type arch='x86_64' machine='q35'>hvm</type>
+	    <kernel>/boot/vmlinuz-$KVER</kernel>
+	    <initrd>$2</initrd>
+	    <cmdline>$3</cmdline>
+	  </os>
+	  <features><acpi/></features>
+	  <cpu mode='host-passthrough'><feature policy='disable' name='xsave'/></cpu>
+	  <on_poweroff>destroy</on_poweroff>
+	  <on_reboot>destroy</on_reboot>
+	  <on_crash>destroy</on_crash>
+	  <devices>
+	    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+	    <filesystem type='mount' accessmode='squash' multidevs='remap'>
+	      <source dir='/'/>
+	      <target dir='root'/>
+	      <readonly/>
+	    </filesystem>
+	    <filesystem type='mount' accessmode='squash' multidevs='remap'>
+	      <source dir='$LV_OUT'/>
+	      <target dir='vmout'/>
+	    </filesystem>
+	$(hostdev $WWPN ua-vscsi0 | sed 's/^/    /')
+	    <controller type='usb' model='none'/>
+$(for i in 1 2 3 4; do
+		echo "    <controller type='pci' index='$i' model='pcie-root-port'/>"
+	  done)
+	    <serial type='file'>
+	      <source path='$LV_LOG'/>
+	      <target port='0'/>
+	    </serial>
+	    <memballoon model='none'/>
+	  </devices>
+	  <qemu:override>
+	    <qemu:device alias='ua-vscsi0'>
+	      <qemu:frontend>
+	        <qemu:property name='num_queues' type='unsigned' value='1'/>
+	      </qemu:frontend>
+	    </qemu:device>
+	  </qemu:override>
+	</domain>
+	XML
+}
+
+# lv_log_has ERE: the domain's console shows a line matching ERE.
+lv_log_has() { tr -d '\r' <"$LV_LOG" 2>/dev/null | grep -aqE "$1"; }
+
+# lv_wait ERE SECONDS: wait for ERE on the console, giving up early when
+# pkg-guest.sh failed or the guest ended.
+lv_wait() {
+	local i
+
+	for i in $(seq 1 $(($2 * 2))); do
+		lv_log_has "$1" && return 0
+		lv_log_has "pkg-guest: FAIL|VMRUN-RESULT id=$LV_ID " && return 1
+		sleep 0.5
+	done
+	return 1
+}
+
+# lv_boot: virsh start until the guest reaches vm-init.  As in vm-lib.sh's
+# vm_boot, only a boot that shows a known emulation failure before the
+# start marker is tried again (up to 3 boots, each logged in
+# boot-retries.txt); a silent hang with the HBA attached is not.
+lv_boot() {
+	local attempt i
+
+	for attempt in 1 2 3; do
+		: >"$LV_LOG"
+		flow lv start $LV_NAME >"$TMP/virsh-start.out" || return 1
+		for i in $(seq 1 360); do
+			lv_log_has "VMRUN-START id=$LV_ID " && return 0
+			lv_log_has "$VM_INFRA_RE" && break
+			sleep 0.5
+		done
+		lv_log_has "$VM_INFRA_RE" || { echo "no start marker in 180 s"; return 1; }
+		echo "pkg-tests libvirt: console shows '$(tr -d '\r' <"$LV_LOG" | grep -aoE "$VM_INFRA_RE" | head -n 1)'" \
+			>>"${VM_OUT:-/tmp}/boot-retries.txt"
+		lv destroy $LV_NAME >/dev/null 2>&1
+	done
+	echo "no boot reached vm-init in 3 attempts"
+	return 1
+}
+
+case_pkg_libvirt_start() {
+	local g
+
+	rm -rf "$LV_OUT" && mkdir -p "$LV_OUT"
+	if ! g=$(lv_guest "$here/pkg-guest.sh" io-hotplug 1 2>"$TMP/lv-guest.out"); then
+		fail "$FUNCNAME" "cannot prepare the guest's initramfs and control directory: $(cat "$TMP/lv-guest.out")"
+		return
+	fi
+	read -r LV_ID LV_INITRD LV_APPEND <<<"$g"
+	lv_domain "$LV_ID" "$LV_INITRD" "$LV_APPEND" >"$PKG_OUT/domain.xml"
+	{ echo "# domain.xml (abridged)"; grep -E 'hostdev|source protocol|qemu:property' "$PKG_OUT/domain.xml"; } >>"$FLOW"
+	if ! flow lv define "$PKG_OUT/domain.xml" >"$TMP/virsh-define.out"; then
+		fail "$FUNCNAME" "expected virsh define to succeed, got: $(cat "$TMP/virsh-define.out")"
+	elif ! lv_boot >"$TMP/boot.out"; then
+		fail "$FUNCNAME" "expected virsh start to boot the guest, got: $(cat "$TMP/boot.out" "$TMP/virsh-start.out") $(tail -3 "/var/log/libvirt/qemu/$LV_NAME.log" 2>/dev/null)"
+	else
+		flow lv list >/dev/null
+		pass "$FUNCNAME"
+	fi
+}
+
+# "FD TARGET" of each vhostfd=FD on QEMU's command line (JSON -device or
+# key=value), TARGET being where QEMU's fd FD points.
+vhostfds() {
+	local pid=$1 fd
+
+	for fd in $(tr '\0' '\n' <"/proc/$pid/cmdline" | grep 'vhost-scsi-pci' |
+		    grep -oE 'vhostfd(":"|=)[0-9]+' | grep -oE '[0-9]+$'); do
+		echo "$fd $(readlink "/proc/$pid/fd/$fd")"
+	done
+}
+
+case_pkg_libvirt_vhostfd() {
+	local pid f
+
+	pid=$(cat "/run/libvirt/qemu/$LV_NAME.pid" 2>/dev/null)
+	if [ -z "$pid" ] || [ ! -d "/proc/$pid" ]; then
+		fail "$FUNCNAME" "expected QEMU's pid in /run/libvirt/qemu/$LV_NAME.pid, got '$pid'"
+		return
+	fi
+	{ printf '%s\n' "# tr '\\0' '\\n' </proc/$pid/cmdline | grep vhost-scsi-pci"
+	  tr '\0' '\n' <"/proc/$pid/cmdline" | grep 'vhost-scsi-pci'
+	  echo "# readlink /proc/$pid/fd/* | grep vhost"
+	  for f in "/proc/$pid/fd/"*; do
+		echo "$f -> $(readlink "$f")"
+	  done | grep vhost; } >>"$FLOW"
+	check "$FUNCNAME" "/dev/vhost-scsi" "$(vhostfds "$pid" | awk '{ print $2 }' | sort -u | tr '\n' ' ' | sed 's/ $//')"
+}
+
+case_pkg_libvirt_guest_io() {
+	if ! lv_wait '^pkg-guest: io ok' 600; then
+		fail "$FUNCNAME" "expected the libvirt guest's verified I/O to pass, got: $(guest_failed "$LV_LOG")"
+	else
+		{ echo "# (guest console)"; tr -d '\r' <"$LV_LOG" | grep -a '^pkg-guest:'
+		  echo "# cat /sys/kernel/debug/vhost_scsi/stats"
+		  cat /sys/kernel/debug/vhost_scsi/stats; } >>"$FLOW"
+		pass "$FUNCNAME"
+	fi
+}
+
+# The second HBA: TPG 1 of $WWPN2 with a ramdisk LUN 0.
+hot_target() {
+	flow targetcli /backstores/ramdisk create pkgrd1 16M &&
+	flow targetcli /vhost create $WWPN2 &&
+	flow targetcli /vhost/$WWPN2/tpg1/luns create /backstores/ramdisk/pkgrd1
+}
+
+case_pkg_libvirt_hotplug() {
+	local msg
+
+	hostdev $WWPN2 ua-vscsi1 >"$PKG_OUT/hot.xml"
+	if ! hot_target >"$TMP/hot-target.out"; then
+		fail "$FUNCNAME" "expected targetcli to configure $WWPN2, got: $(tail -3 "$TMP/hot-target.out")"
+		echo failed >"$LV_OUT/hot-attached"
+	elif ! msg=$(flow lv attach-device $LV_NAME "$PKG_OUT/hot.xml" --live); then
+		echo failed >"$LV_OUT/hot-attached"
+		fail "$FUNCNAME" "expected virsh attach-device to hot-plug $WWPN2, got: $msg"
+	elif ! { echo ok >"$LV_OUT/hot-attached"; lv_wait '^pkg-guest: hot io ok' 120; }; then
+		fail "$FUNCNAME" "expected the guest to write and read back the hot-plugged disk, got: $(guest_failed "$LV_LOG")"
+	elif ! msg=$(flow lv detach-device $LV_NAME "$PKG_OUT/hot.xml" --live); then
+		fail "$FUNCNAME" "expected virsh detach-device to remove $WWPN2, got: $msg"
+	elif ! { touch "$LV_OUT/hot-detached"; lv_wait '^pkg-guest: hot gone' 120; }; then
+		fail "$FUNCNAME" "expected the HBA to leave the guest, got: $(guest_failed "$LV_LOG")"
+	elif [ "$(endpoint_busy $WWPN2)" != free ]; then
+		fail "$FUNCNAME" "expected detach-device to release $WWPN2's TPG, vscsi cannot bind it"
+	elif ! msg=$(flow targetcli /vhost delete $WWPN2); then
+		fail "$FUNCNAME" "expected the detached TPG to be deletable, got: $msg"
+	else
+		{ echo "# (guest console)"; tr -d '\r' <"$LV_LOG" | grep -a '^pkg-guest: hot'; } >>"$FLOW"
+		pass "$FUNCNAME"
+	fi
+}
+
+# endpoint_busy WWPN: "busy" while a vhost device holds WWPN's TPGs (a
+# second binding fails: one device per TPG), "free" once vscsi can bind.
+endpoint_busy() {
+	if "$VSCSI" endpoint set "$1" >/dev/null 2>&1; then
+		echo free
+	else
+		echo busy
+	fi
+}
+
+case_pkg_libvirt_destroy_frees_tpg() {
+	local pid msg
+
+	pid=$(cat "/run/libvirt/qemu/$LV_NAME.pid" 2>/dev/null)
+	# The guest holds on (pkg-guest.sh) until destroyed.
+	if ! lv_wait '^pkg-guest: holding' 60; then
+		fail "$FUNCNAME" "expected the guest to be running, got: $(guest_failed "$LV_LOG")"
+	elif [ "$(endpoint_busy $WWPN)" != busy ]; then
+		fail "$FUNCNAME" "expected the running domain to hold $WWPN's TPG, vscsi could bind it"
+	elif ! msg=$(flow lv destroy $LV_NAME); then
+		fail "$FUNCNAME" "expected virsh destroy to succeed, got: $msg"
+	elif [ -n "$pid" ] && [ -d "/proc/$pid" ]; then
+		fail "$FUNCNAME" "expected QEMU ($pid) to be gone after virsh destroy"
+	elif [ "$(endpoint_busy $WWPN)" != free ]; then
+		fail "$FUNCNAME" "expected virsh destroy to release $WWPN's TPG, vscsi cannot bind it"
+	elif ! msg=$(flow targetcli /vhost/$WWPN delete 1); then
+		fail "$FUNCNAME" "expected the TPG to be deletable after virsh destroy, got: $msg"
+	else
+		check "$FUNCNAME" "gone" \
+			"$([ -d /sys/kernel/config/target/vhost/$WWPN/tpgt_1 ] && echo there || echo gone)"
+	fi
+	lv undefine $LV_NAME >/dev/null 2>&1
+	targetcli clearconfig confirm=True >/dev/null 2>&1
+	kill "$(cat /run/libvirtd.pid 2>/dev/null)" 2>/dev/null
+}
+
 case_pkg_remove_stock_back() {
 	# targetcli leaves the fabric's configfs group, which pins the module.
 	rmdir /sys/kernel/config/target/vhost 2>/dev/null
@@ -240,6 +635,10 @@ case_pkg_remove_stock_back() {
 		fail "$FUNCNAME" "rmmod vhost_scsi failed: refcnt $(cat /sys/module/vhost_scsi/refcnt)"
 	elif ! apt-get remove -y -q vhost-scsi-dkms >"$TMP/remove.out" 2>&1; then
 		fail "$FUNCNAME" "expected apt-get remove to succeed, got: $(tail -3 "$TMP/remove.out")"
+	elif ! { { echo "# apt-get remove vhost-scsi-dkms   (last lines)"
+		   tail -n 4 "$TMP/remove.out"; } >>"$FLOW"
+		 flow modinfo -n vhost_scsi >/dev/null; }; then
+		fail "$FUNCNAME" "expected modinfo to find vhost_scsi"
 	elif [ "$(modinfo_path)" != "$stock_ko" ]; then
 		fail "$FUNCNAME" "expected modinfo -n to show $stock_ko, got $(modinfo_path)"
 	elif [ -n "$(dkms status -m vhost-scsi 2>&1)" ]; then
@@ -255,6 +654,7 @@ if [ $half = host ]; then
 	KTEST_CASES=$HOST_CASES
 else
 	KTEST_CASES=$VM_CASES
+	mkdir -p "$PKG_OUT" && : >"$FLOW"
 	# The rig's devtmpfs has no /dev/fd, which dkms's <(...) needs (a
 	# booted Debian gets it from systemd).
 	[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
