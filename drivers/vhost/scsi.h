@@ -29,6 +29,12 @@
  *				looking at that queue's pool
  *           vhost_scsi.evt_lock	the pending event list (spinlock)
  *
+ * The parameter-change sample (scsi_change.c) runs in the vhost worker
+ * holding none of ours and takes LIO's se_portal_group.tpg_lun_mutex of
+ * each bound TPG, inside it RCU and vhost_scsi.evt_lock.  Nothing of ours
+ * is held while LIO holds tpg_lun_mutex (port_link and port_unlink are
+ * called after and before it), so the two orders cannot meet.
+ *
  * So nothing calls target_depend_item() with vhost_scsi_mutex held:
  * SET_ENDPOINT claims the TPGs under it, pins them without it and binds
  * them under it again (vhost_scsi_tpgs_bind()).  configfs callbacks take
@@ -74,6 +80,7 @@
 #include <linux/timer.h>
 #include <linux/uio.h>
 #include <linux/wait.h>
+#include <linux/xarray.h>
 #include <linux/virtio_scsi.h>
 #include <target/target_core_base.h>
 #include <target/target_core_fabric.h>
@@ -177,7 +184,15 @@ enum {
 /* Features we implement on top of what the vhost core handles. */
 #define VHOST_SCSI_FEATURES	(VHOST_FEATURES | \
 				 (1ULL << VIRTIO_SCSI_F_HOTPLUG) | \
+				 (1ULL << VIRTIO_SCSI_F_CHANGE) | \
 				 (1ULL << VIRTIO_SCSI_F_T10_PI))
+
+/*
+ * How often a device whose driver acked VIRTIO_SCSI_F_CHANGE samples its
+ * LUNs' parameters (scsi_change.c): the bound on how late a resize or an
+ * ALUA transition is reported, plus the vhost worker's queueing delay.
+ */
+#define VHOST_SCSI_CHANGE_MS	250
 
 /*
  * ABORT TASKs one fanned-out TMF keeps in the target core at a time.  Each
@@ -548,6 +563,15 @@ struct vhost_scsi_vq {
  * @evt_count:	entries on @evt_list
  * @evt_overflow: an event was dropped at queueing time; under @evt_lock
  * @evt_work:	delivers @evt_list in the worker
+ * @change_on:	the parameter-change sample re-arms @change_timer; under
+ *		@evt_lock, set and cleared under @dev.mutex (scsi_change.c)
+ * @change_timer: queues @change_work every VHOST_SCSI_CHANGE_MS
+ * @change_work: samples the bound LUNs' parameters in the worker
+ * @change_luns: the previous sample of each LUN, keyed by TPG tag and LUN;
+ *		touched by @change_work only, and freed after the flush that
+ *		follows vhost_scsi_change_stop()
+ * @change_gen:	the sample's number, marking the LUNs it saw; @change_work's
+ *		only
  * @workers:	our request-queue threads, @nworkers of them; under
  *		@dev.mutex (scsi_worker.c)
  */
@@ -571,6 +595,11 @@ struct vhost_scsi {
 	int evt_count;
 	bool evt_overflow;
 	struct vhost_work evt_work;
+	bool change_on;
+	struct timer_list change_timer;
+	struct vhost_work change_work;
+	struct xarray change_luns;
+	u8 change_gen;
 	struct vhost_scsi_worker **workers;
 	unsigned int nworkers;
 };
@@ -723,6 +752,12 @@ void vhost_scsi_evt_work(struct vhost_work *work);
 void vhost_scsi_evt_queue(struct vhost_scsi *vs, u32 event, u8 target,
 			  u16 lun, u32 reason);
 void vhost_scsi_evt_flush(struct vhost_scsi *vs);
+
+/* scsi_change.c: parameter-change events */
+void vhost_scsi_change_init(struct vhost_scsi *vs);
+void vhost_scsi_change_start(struct vhost_scsi *vs);
+void vhost_scsi_change_stop(struct vhost_scsi *vs);
+void vhost_scsi_change_free(struct vhost_scsi *vs);
 
 /* scsi_io.c, scsi_ctl.c, scsi_evt.c: shared ring helpers */
 bool vhost_scsi_write_iov(const struct iovec *iov, unsigned int n,
