@@ -116,8 +116,8 @@ static int cfs_read(struct tctx *t, const char *dir, const char *file,
 
 /*
  * The next event must be PARAM_CHANGE for @lun with @reason, and no other
- * may follow within CHG_QUIET_MS.  @since: when the change was made, for
- * the latency note.
+ * may follow within CHG_QUIET_MS.  @since: when the configfs write that
+ * made the change returned, for the latency note.
  */
 static int expect_change(struct tctx *t, unsigned int lun, uint32_t reason,
 			 long long since)
@@ -138,9 +138,10 @@ static int expect_change(struct tctx *t, unsigned int lun, uint32_t reason,
 	    memcmp(ev.lun, want, sizeof(want)))
 		return tfail(t, "expected PARAM_CHANGE (3) %02x/%02x for LUN "
 			     "%u, got event 0x%x reason %02x/%02x for LUN "
-			     "%02x%02x", reason & 0xff, reason >> 8, lun,
-			     ev.event, ev.reason & 0xff, ev.reason >> 8,
-			     ev.lun[2], ev.lun[3]);
+			     "bytes %02x %02x %02x %02x", reason & 0xff,
+			     reason >> 8, lun, ev.event, ev.reason & 0xff,
+			     ev.reason >> 8, ev.lun[0], ev.lun[1], ev.lun[2],
+			     ev.lun[3]);
 	ret = vscsi_event_get(t->dev, &ev, CHG_QUIET_MS);
 	if (!ret)
 		return tfail(t, "expected one event for one change, got a "
@@ -220,78 +221,95 @@ static int alua_dir(struct tctx *t, unsigned int lun, char *buf, size_t len)
 /* ------------------------------------------------------------------ */
 /* Cases                                                               */
 
+/*
+ * @set(t, arg, true) makes one change to LUN @lun, @set(t, arg, false)
+ * undoes it: each must raise exactly one PARAM_CHANGE with @reason.  The
+ * latency is counted from the return of the configfs write.
+ */
+typedef int (*change_fn)(struct tctx *t, const void *arg, bool change);
+
+static int change_and_undo(struct tctx *t, unsigned int lun, uint32_t reason,
+			   change_fn set, const void *arg)
+{
+	long long since;
+	int err, ret = post(t);
+
+	if (ret)
+		return ret;
+	ret = set(t, arg, true);
+	since = now_ms();
+	if (ret)
+		return ret;
+	ret = expect_change(t, lun, reason, since);
+	err = set(t, arg, false);
+	since = now_ms();
+	if (ret || err)
+		return ret ? ret : err;
+	return expect_change(t, lun, reason, since);
+}
+
+static int fio_grow(struct tctx *t, const void *arg, bool change)
+{
+	const struct fio_size *fs = arg;
+
+	return fio_size_set(t, fs, fs->size + (change ? CHG_GROW : 0));
+}
+
 static int change_resize_fileio_capacity(struct tctx *t)
 {
 	struct fio_size fs;
-	long long since;
 	int ret = attach_change(t, true);
 
 	if (!ret)
 		ret = fio_size_get(t, &fs);
-	if (!ret)
-		ret = post(t);
-	if (ret)
-		return ret;
-	since = now_ms();
-	ret = fio_size_set(t, &fs, fs.size + CHG_GROW);
-	if (ret)
-		return ret;
-	ret = expect_change(t, t->cfg->luns[1], CAPACITY_CHANGED, since);
-	since = now_ms();
-	if (fio_size_set(t, &fs, fs.size) || ret)
-		return ret ? ret : T_FAIL;
-	return expect_change(t, t->cfg->luns[1], CAPACITY_CHANGED, since);
+	return ret ? ret : change_and_undo(t, t->cfg->luns[1],
+					   CAPACITY_CHANGED, fio_grow, &fs);
+}
+
+static int alua_nonoptimized(struct tctx *t, const void *arg, bool change)
+{
+	return cfs_write(t, arg, "alua_access_state", change ? "1" : "0");
 }
 
 static int change_alua_state(struct tctx *t)
 {
 	char dir[600];
-	long long since;
 	int ret = attach_change(t, true);
 
 	if (!ret)
 		ret = alua_dir(t, lun0(t), dir, sizeof(dir));
-	if (!ret)
-		ret = post(t);
-	if (ret)
-		return ret;
-	since = now_ms();
-	ret = cfs_write(t, dir, "alua_access_state", "1");
-	if (ret)
-		return ret;
-	ret = expect_change(t, lun0(t), ALUA_CHANGED, since);
-	since = now_ms();
-	if (cfs_write(t, dir, "alua_access_state", "0") || ret)
-		return ret ? ret : T_FAIL;
-	return expect_change(t, lun0(t), ALUA_CHANGED, since);
+	return ret ? ret : change_and_undo(t, lun0(t), ALUA_CHANGED,
+					   alua_nonoptimized, dir);
+}
+
+struct wce {
+	char dir[512];
+	bool on;	/* before the case */
+};
+
+static int wce_flip(struct tctx *t, const void *arg, bool change)
+{
+	const struct wce *w = arg;
+
+	return cfs_write(t, w->dir, "attrib/emulate_write_cache",
+			 w->on != change ? "1" : "0");
 }
 
 static int change_write_cache_mode(struct tctx *t)
 {
-	char bs[512], old[16];
-	long long since;
+	struct wce w;
+	char old[16];
 	int ret = attach_change(t, true);
 
 	if (!ret)
-		ret = lun_backstore(t, lun0(t), bs, sizeof(bs));
+		ret = lun_backstore(t, lun0(t), w.dir, sizeof(w.dir));
 	if (!ret)
-		ret = cfs_read(t, bs, "attrib/emulate_write_cache", old,
+		ret = cfs_read(t, w.dir, "attrib/emulate_write_cache", old,
 			       sizeof(old));
-	if (!ret)
-		ret = post(t);
 	if (ret)
 		return ret;
-	since = now_ms();
-	ret = cfs_write(t, bs, "attrib/emulate_write_cache",
-			old[0] == '1' ? "0" : "1");
-	if (ret)
-		return ret;
-	ret = expect_change(t, lun0(t), MODE_CHANGED, since);
-	since = now_ms();
-	if (cfs_write(t, bs, "attrib/emulate_write_cache",
-		      old[0] == '1' ? "1" : "0") || ret)
-		return ret ? ret : T_FAIL;
-	return expect_change(t, lun0(t), MODE_CHANGED, since);
+	w.on = old[0] == '1';
+	return change_and_undo(t, lun0(t), MODE_CHANGED, wce_flip, &w);
 }
 
 /*
@@ -299,10 +317,14 @@ static int change_write_cache_mode(struct tctx *t)
  * half its brd, then back; LIO's iblock backstore reads the block
  * device's size on every READ CAPACITY.
  */
-static int dm_table(struct tctx *t, unsigned int sectors)
+#define SLOW_SECTORS	131072	/* setup-targets.sh: 64 MiB of brd */
+
+static int dm_shrink(struct tctx *t, const void *arg, bool change)
 {
+	unsigned int sectors = change ? SLOW_SECTORS / 2 : SLOW_SECTORS;
 	char cmd[256];
 
+	(void)arg;
 	snprintf(cmd, sizeof(cmd), "dmsetup reload slow --table '0 %u delay "
 		 "/dev/ram0 0 %u' && dmsetup resume slow", sectors,
 		 t->cfg->slow_ms);
@@ -310,29 +332,15 @@ static int dm_table(struct tctx *t, unsigned int sectors)
 	       T_PASS;
 }
 
-#define SLOW_SECTORS	131072	/* setup-targets.sh: 64 MiB of brd */
-
 static int change_resize_blockdev_capacity(struct tctx *t)
 {
-	long long since;
 	int ret;
 
 	if (t->cfg->slow_lun < 0)
 		return tskip(t, "no dm-delay slow LUN (VSCSI_SLOW_LUN)");
 	ret = attach_change(t, true);
-	if (!ret)
-		ret = post(t);
-	if (ret)
-		return ret;
-	since = now_ms();
-	ret = dm_table(t, SLOW_SECTORS / 2);
-	if (ret)
-		return ret;
-	ret = expect_change(t, t->cfg->slow_lun, CAPACITY_CHANGED, since);
-	since = now_ms();
-	if (dm_table(t, SLOW_SECTORS) || ret)
-		return ret ? ret : T_FAIL;
-	return expect_change(t, t->cfg->slow_lun, CAPACITY_CHANGED, since);
+	return ret ? ret : change_and_undo(t, t->cfg->slow_lun,
+					   CAPACITY_CHANGED, dm_shrink, NULL);
 }
 
 static int change_quiet_when_unchanged(struct tctx *t)
@@ -382,6 +390,69 @@ static int change_none_without_ack(struct tctx *t)
 	return fio_size_restore(t, &fs, ret);
 }
 
+static int ioctl_ok(struct tctx *t, int ret, const char *what)
+{
+	return ret ? tfail(t, "expected %s to return 0, got %s", what,
+			   err_name(ret)) : T_PASS;
+}
+
+/* Resize LUN 1 to @size after a period's wait: one event. */
+static int resize_reported(struct tctx *t, const struct fio_size *fs,
+			   unsigned long long size)
+{
+	long long since;
+	int ret;
+
+	/* The first sample after (re)starting only records the baseline. */
+	usleep(CHG_QUIET_MS * 1000);
+	ret = fio_size_set(t, fs, size);
+	since = now_ms();
+	return ret ? ret : expect_change(t, t->cfg->luns[1], CAPACITY_CHANGED,
+					 since);
+}
+
+/*
+ * Sampling follows the feature and the endpoint: nothing while F_CHANGE
+ * is dropped, a resize reported again once it is acked anew while bound,
+ * and after CLEAR_ENDPOINT and SET_ENDPOINT again: what changed while
+ * unbound is the new baseline, the next change is reported.
+ */
+static int change_follows_endpoint_and_ack(struct tctx *t)
+{
+	uint64_t with = VSCSI_DEFAULT_FEATURES | 1ULL << VIRTIO_SCSI_F_CHANGE;
+	struct fio_size fs;
+	int ret = attach_change(t, true);
+
+	if (!ret)
+		ret = fio_size_get(t, &fs);
+	if (!ret)
+		ret = post(t);
+	if (ret)
+		return ret;
+	ret = ioctl_ok(t, vscsi_set_features(t->dev, VSCSI_DEFAULT_FEATURES),
+		       "SET_FEATURES without F_CHANGE");
+	if (!ret)
+		ret = fio_size_set(t, &fs, fs.size + CHG_GROW);
+	if (!ret)
+		ret = expect_quiet(t, "with F_CHANGE dropped");
+	if (!ret)
+		ret = ioctl_ok(t, vscsi_set_features(t->dev, with),
+			       "SET_FEATURES with F_CHANGE");
+	if (!ret)
+		ret = resize_reported(t, &fs, fs.size);
+	if (!ret)
+		ret = ioctl_ok(t, vscsi_clear_endpoint(t->dev, t->cfg->wwpn),
+			       "CLEAR_ENDPOINT");
+	if (!ret)
+		ret = fio_size_set(t, &fs, fs.size + CHG_GROW);
+	if (!ret)
+		ret = ioctl_ok(t, vscsi_set_endpoint(t->dev, t->cfg->wwpn),
+			       "SET_ENDPOINT again");
+	if (!ret)
+		ret = resize_reported(t, &fs, fs.size);
+	return fio_size_restore(t, &fs, ret);
+}
+
 const struct tcase change_cases[] = {
 	{ "change_resize_fileio_capacity", change_resize_fileio_capacity },
 	{ "change_resize_blockdev_capacity", change_resize_blockdev_capacity },
@@ -390,5 +461,6 @@ const struct tcase change_cases[] = {
 	{ "change_quiet_when_unchanged", change_quiet_when_unchanged },
 	{ "change_missed_without_buffers", change_missed_without_buffers },
 	{ "change_none_without_ack", change_none_without_ack },
+	{ "change_follows_endpoint_and_ack", change_follows_endpoint_and_ack },
 	{ NULL, NULL },
 };
