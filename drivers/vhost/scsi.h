@@ -29,12 +29,6 @@
  *				looking at that queue's pool
  *           vhost_scsi.evt_lock	the pending event list (spinlock)
  *
- * The parameter-change sample (scsi_change.c) runs in the vhost worker
- * holding none of ours and takes LIO's se_portal_group.tpg_lun_mutex of
- * each bound TPG, inside it RCU and vhost_scsi.evt_lock.  Nothing of ours
- * is held while LIO holds tpg_lun_mutex (port_link and port_unlink are
- * called after and before it), so the two orders cannot meet.
- *
  * So nothing calls target_depend_item() with vhost_scsi_mutex held:
  * SET_ENDPOINT claims the TPGs under it, pins them without it and binds
  * them under it again (vhost_scsi_tpgs_bind()).  configfs callbacks take
@@ -43,6 +37,14 @@
  * (a nexus' last commands, a binder letting go of a TPG) are done with
  * vhost_scsi_mutex released.  The data path takes no mutex but the queue's
  * own; no request queue's thread ever takes the control queue's.
+ *
+ * The parameter-change sample (scsi_change.c) runs in the vhost worker: it
+ * takes the event queue's mutex alone to read the backend, then, holding
+ * none of ours, LIO's se_portal_group.tpg_lun_mutex of each bound TPG and
+ * inside it RCU and vhost_scsi.evt_lock.  LIO holds tpg_lun_mutex only for
+ * short list updates that wait for nothing of ours (port_link and
+ * port_unlink are called after and before them), so a vhost_dev_flush()
+ * under vhost_dev.mutex that waits for the sample cannot deadlock.
  *
  * Threads: the control and event queues are served by the vhost core's
  * worker; the request queues, when the workers module parameter asks for
