@@ -38,6 +38,14 @@
  * vhost_scsi_mutex released.  The data path takes no mutex but the queue's
  * own; no request queue's thread ever takes the control queue's.
  *
+ * The parameter-change sample (scsi_change.c) runs in the vhost worker: it
+ * takes the event queue's mutex alone to read the backend, then, holding
+ * none of ours, LIO's se_portal_group.tpg_lun_mutex of each bound TPG and
+ * inside it RCU and vhost_scsi.evt_lock.  LIO holds tpg_lun_mutex only for
+ * short list updates that wait for nothing of ours (port_link and
+ * port_unlink are called after and before them), so a vhost_dev_flush()
+ * under vhost_dev.mutex that waits for the sample cannot deadlock.
+ *
  * Threads: the control and event queues are served by the vhost core's
  * worker; the request queues, when the workers module parameter asks for
  * it (scsi_worker.c), by the module's own kthreads, each serving one or
@@ -74,6 +82,7 @@
 #include <linux/timer.h>
 #include <linux/uio.h>
 #include <linux/wait.h>
+#include <linux/xarray.h>
 #include <linux/virtio_scsi.h>
 #include <target/target_core_base.h>
 #include <target/target_core_fabric.h>
@@ -177,7 +186,15 @@ enum {
 /* Features we implement on top of what the vhost core handles. */
 #define VHOST_SCSI_FEATURES	(VHOST_FEATURES | \
 				 (1ULL << VIRTIO_SCSI_F_HOTPLUG) | \
+				 (1ULL << VIRTIO_SCSI_F_CHANGE) | \
 				 (1ULL << VIRTIO_SCSI_F_T10_PI))
+
+/*
+ * How often a device whose driver acked VIRTIO_SCSI_F_CHANGE samples its
+ * LUNs' parameters (scsi_change.c): the bound on how late a resize or an
+ * ALUA transition is reported, plus the vhost worker's queueing delay.
+ */
+#define VHOST_SCSI_CHANGE_MS	250
 
 /*
  * ABORT TASKs one fanned-out TMF keeps in the target core at a time.  Each
@@ -613,6 +630,15 @@ static inline void vhost_scsi_qinc(struct vhost_scsi_vq *svq, size_t offset)
  * @evt_count:	entries on @evt_list
  * @evt_overflow: an event was dropped at queueing time; under @evt_lock
  * @evt_work:	delivers @evt_list in the worker
+ * @change_on:	the parameter-change sample re-arms @change_timer; under
+ *		@evt_lock, set and cleared under @dev.mutex (scsi_change.c)
+ * @change_timer: queues @change_work every VHOST_SCSI_CHANGE_MS
+ * @change_work: samples the bound LUNs' parameters in the worker
+ * @change_luns: the previous sample of each LUN, keyed by TPG tag and LUN;
+ *		touched by @change_work only, and freed after the flush that
+ *		follows vhost_scsi_change_stop()
+ * @change_gen:	the sample's number, marking the LUNs it saw; @change_work's
+ *		only
  * @workers:	our request-queue threads, @nworkers of them; under
  *		@dev.mutex (scsi_worker.c)
  * @id:		the device's number, unique while the module is loaded
@@ -646,6 +672,11 @@ struct vhost_scsi {
 	int evt_count;
 	bool evt_overflow;
 	struct vhost_work evt_work;
+	bool change_on;
+	struct timer_list change_timer;
+	struct vhost_work change_work;
+	struct xarray change_luns;
+	u8 change_gen;
 	struct vhost_scsi_worker **workers;
 	unsigned int nworkers;
 	unsigned int id;
@@ -804,6 +835,12 @@ void vhost_scsi_evt_work(struct vhost_work *work);
 void vhost_scsi_evt_queue(struct vhost_scsi *vs, u32 event, u8 target,
 			  u16 lun, u32 reason);
 void vhost_scsi_evt_flush(struct vhost_scsi *vs);
+
+/* scsi_change.c: parameter-change events */
+void vhost_scsi_change_init(struct vhost_scsi *vs);
+void vhost_scsi_change_start(struct vhost_scsi *vs);
+void vhost_scsi_change_stop(struct vhost_scsi *vs);
+void vhost_scsi_change_free(struct vhost_scsi *vs);
 
 /* scsi_io.c, scsi_ctl.c, scsi_evt.c: shared ring helpers */
 bool vhost_scsi_write_iov(const struct iovec *iov, unsigned int n,

@@ -2,9 +2,10 @@
 /*
  * vhost-scsi: the event queue.
  *
- * LUN link and unlink in configfs queue an event (scsi_configfs.c); the
- * worker writes queued events into the buffers the guest posted.  An event
- * that finds no buffer is dropped and remembered: the next event the guest
+ * LUN link and unlink in configfs queue an event (scsi_configfs.c), so
+ * does a LUN whose parameters change (scsi_change.c); the worker writes
+ * queued events into the buffers the guest posted.  An event that finds
+ * no buffer is dropped and remembered: the next event the guest
  * gets carries VIRTIO_SCSI_T_EVENTS_MISSED, telling it to rescan.  Queueing
  * never blocks and never grows past VHOST_SCSI_MAX_EVENTS entries, so a
  * storm of link/unlink costs bounded memory.
@@ -23,9 +24,10 @@
  * @event:	VIRTIO_SCSI_T_*
  * @target:	TPG tag
  * @lun:	LUN
- * @reason:	VIRTIO_SCSI_EVT_RESET_*
+ * @reason:	VIRTIO_SCSI_EVT_RESET_*, or ASC | ASCQ << 8 for PARAM_CHANGE
  *
- * Allocated by vhost_scsi_evt_queue() (configfs context), freed by the
+ * Allocated by vhost_scsi_evt_queue() (configfs context, or the vhost
+ * worker for parameter changes), freed by the
  * worker once written or dropped, or by vhost_scsi_evt_flush().
  */
 struct vhost_scsi_evt {
@@ -169,6 +171,19 @@ static bool vhost_scsi_evt_send(struct vhost_scsi *vs,
 }
 
 /*
+ * Was @evt's kind negotiated?  Hotplug events are queued for every bound
+ * device (scsi_configfs.c), parameter changes only for one that acked
+ * F_CHANGE (scsi_change.c); what the driver did not ask for is dropped.
+ */
+static bool vhost_scsi_evt_wanted(struct vhost_virtqueue *vq,
+				  const struct vhost_scsi_evt *evt)
+{
+	if (evt->event == VIRTIO_SCSI_T_PARAM_CHANGE)
+		return vhost_has_feature(vq, VIRTIO_SCSI_F_CHANGE);
+	return vhost_has_feature(vq, VIRTIO_SCSI_F_HOTPLUG);
+}
+
+/*
  * Deliver queued events; runs in the worker.  The signal is unconditional:
  * buffers given back unused are returns the guest must hear about too.
  */
@@ -188,14 +203,16 @@ static void vhost_scsi_evt_deliver(struct vhost_scsi *vs)
 		mutex_unlock(&vq->mutex);
 		return;
 	}
-	if (!vhost_has_feature(vq, VIRTIO_SCSI_F_HOTPLUG)) {
+	if (!vhost_has_feature(vq, VIRTIO_SCSI_F_HOTPLUG) &&
+	    !vhost_has_feature(vq, VIRTIO_SCSI_F_CHANGE)) {
 		mutex_unlock(&vq->mutex);
 		vhost_scsi_evt_flush(vs);
 		return;
 	}
 	vhost_disable_notify(&vs->dev, vq);
 	while ((evt = vhost_scsi_evt_pop(vs))) {
-		if (!vhost_scsi_evt_send(vs, vq, evt, &n)) {
+		if (vhost_scsi_evt_wanted(vq, evt) &&
+		    !vhost_scsi_evt_send(vs, vq, evt, &n)) {
 			vs->events_missed = true;
 			vhost_scsi_count(events_missed);
 			vhost_scsi_qcount(to_svq(vq), events_missed);

@@ -78,6 +78,7 @@ static int vhost_scsi_open(struct inode *inode, struct file *f)
 	spin_lock_init(&vs->evt_lock);
 	INIT_LIST_HEAD(&vs->evt_list);
 	vhost_work_init(&vs->evt_work, vhost_scsi_evt_work);
+	vhost_scsi_change_init(vs);
 	vhost_scsi_init_vqs(vs);
 	vhost_dev_init(&vs->dev, vs->vq_ptrs, vs->nvqs, UIO_MAXIOV,
 		       VHOST_SCSI_WEIGHT, 0, true, NULL);
@@ -185,6 +186,8 @@ static void vhost_scsi_teardown(struct vhost_scsi *vs,
 {
 	int i;
 
+	/* No sample is armed after this; the flushes below end the last. */
+	vhost_scsi_change_stop(vs);
 	for (i = 0; i < vs->nvqs; i++) {
 		struct vhost_virtqueue *vq = &vs->vqs[i].vq;
 
@@ -210,7 +213,16 @@ static void vhost_scsi_teardown(struct vhost_scsi *vs,
 	vhost_dev_flush(&vs->dev);
 
 	vhost_scsi_free_pools(vs);
+	vhost_scsi_change_free(vs);
 	vhost_scsi_evt_flush(vs);
+}
+
+/* Did the driver ack VIRTIO_SCSI_F_CHANGE?  vhost_dev.mutex held. */
+static bool vhost_scsi_change_acked(struct vhost_scsi *vs)
+{
+	lockdep_assert_held(&vs->dev.mutex);
+	return vhost_has_feature(&vs->vqs[VHOST_SCSI_VQ_EVT].vq,
+				 VIRTIO_SCSI_F_CHANGE);
 }
 
 /*
@@ -263,6 +275,8 @@ static int vhost_scsi_set_endpoint(struct vhost_scsi *vs,
 		goto err_teardown;
 	vhost_scsi_start_vqs(vs, ep);
 	vs->ep = ep;
+	if (vhost_scsi_change_acked(vs))
+		vhost_scsi_change_start(vs);
 	return 0;
 
 err_teardown:
@@ -295,6 +309,23 @@ static int vhost_scsi_clear_endpoint(struct vhost_scsi *vs,
 	return 0;
 }
 
+/*
+ * A driver may ack or drop F_CHANGE with the endpoint set: sample from
+ * now on, or stop and forget the samples.
+ */
+static void vhost_scsi_change_features(struct vhost_scsi *vs)
+{
+	if (!vs->ep || vs->change_on == vhost_scsi_change_acked(vs))
+		return;
+	if (!vs->change_on) {
+		vhost_scsi_change_start(vs);
+		return;
+	}
+	vhost_scsi_change_stop(vs);
+	vhost_dev_flush(&vs->dev);
+	vhost_scsi_change_free(vs);
+}
+
 static int vhost_scsi_set_features(struct vhost_scsi *vs, u64 features)
 {
 	int i;
@@ -315,6 +346,7 @@ static int vhost_scsi_set_features(struct vhost_scsi *vs, u64 features)
 		vq->acked_features = features;
 		mutex_unlock(&vq->mutex);
 	}
+	vhost_scsi_change_features(vs);
 	mutex_unlock(&vs->dev.mutex);
 	return 0;
 }

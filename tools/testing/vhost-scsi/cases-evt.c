@@ -193,7 +193,7 @@ static int churn(struct tctx *t, unsigned int first, unsigned int n)
 }
 
 /* Poll GET_EVENTS_MISSED until it reads @want or MISSED_WAIT_MS pass. */
-static int wait_missed(struct tctx *t, uint32_t want, const char *after)
+int wait_missed(struct tctx *t, uint32_t want, const char *after)
 {
 	long long deadline = now_ms() + MISSED_WAIT_MS;
 	uint32_t missed;

@@ -416,12 +416,13 @@ static int features_unknown_bits_rejected(struct tctx *t)
 
 /*
  * The offer is exactly the set the user guide's feature table lists as
- * offered: the vhost core's six and HOTPLUG and T10_PI; never INOUT or
- * CHANGE.
+ * offered: the vhost core's six and HOTPLUG, CHANGE and T10_PI; never
+ * INOUT.
  */
 static int features_offered_as_documented(struct tctx *t)
 {
 	const uint64_t want = (1ULL << VIRTIO_SCSI_F_HOTPLUG) |
+			      (1ULL << VIRTIO_SCSI_F_CHANGE) |
 			      (1ULL << VIRTIO_SCSI_F_T10_PI) |
 			      (1ULL << VIRTIO_F_NOTIFY_ON_EMPTY) |
 			      (1ULL << VHOST_F_LOG_ALL) |

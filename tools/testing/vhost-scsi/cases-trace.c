@@ -566,7 +566,7 @@ static int count_evt(const struct tline *l, int n, const char *ev,
 }
 
 /* The event queue's events_missed in @dir up to @want, within 2 s. */
-static long long wait_missed(const char *dir, long long want)
+static long long wait_dev_missed(const char *dir, long long want)
 {
 	long long v = -1;
 	int i;
@@ -624,9 +624,9 @@ static int trace_hotplug_events(struct tctx *t)
 	events = dstat(dir, "queue1", "events");
 	missed = dstat(dir, "queue1", "events_missed");
 	ret = hotplug_step(t, true, false);
-	if (!ret && wait_missed(dir, missed + 1) != missed + 1)
+	if (!ret && wait_dev_missed(dir, missed + 1) != missed + 1)
 		ret = tfail(t, "expected queue1 events_missed %lld -> %lld, got %lld",
-			    missed, missed + 1, wait_missed(dir, missed + 1));
+			    missed, missed + 1, wait_dev_missed(dir, missed + 1));
 	if (!ret && vscsi_event_post(t->dev, 1))
 		ret = tfail(t, "expected an event buffer posted");
 	if (!ret && vscsi_event_get(t->dev, &ev, 5000))

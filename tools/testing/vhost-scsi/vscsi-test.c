@@ -478,9 +478,9 @@ static const struct tcase *const suites[] = {
 	 * and in sec2_cases' drained reset: those go last, so that its column
 	 * has a result for the cases before them.
 	 */
-	ioctl_cases, io_cases, bad_cases, tmf_cases, evt_cases, sec_cases,
-	bind_cases, pi_cases, log_cases, more_cases, sec2_cases, workers_cases,
-	trace_cases,
+	ioctl_cases, io_cases, bad_cases, tmf_cases, evt_cases, change_cases,
+	sec_cases, bind_cases, pi_cases, log_cases, more_cases, sec2_cases,
+	workers_cases, trace_cases,
 	/* Hostile at random: likely to crash Debian's module, so last. */
 	fuzz_cases,
 	/* Need two CPUs and race_inject.ko: only the race suite runs them. */

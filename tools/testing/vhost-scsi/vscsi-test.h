@@ -64,6 +64,9 @@ extern const struct tcase io_cases[];
 extern const struct tcase bad_cases[];
 extern const struct tcase tmf_cases[];
 extern const struct tcase evt_cases[];
+extern const struct tcase change_cases[];
+/* GET_EVENTS_MISSED reads @want within 2 s, or a FAIL (cases-evt.c). */
+int wait_missed(struct tctx *t, uint32_t want, const char *after);
 extern const struct tcase more_cases[];
 extern const struct tcase sec_cases[];
 extern const struct tcase sec2_cases[];
