@@ -7,8 +7,10 @@
 # then tears the target down.  The guest's case lines are printed as they
 # are; the target setup is case guest_target_setup, guest-run's exit
 # status case guest_suite_exit (a guest that never booted, died or
-# failed a case fails it).  --list prints the cases this run promises,
-# the guest's included, and runs nothing.
+# failed a case fails it).  Then migrate.sh migrates another guest back
+# and forth on the same target (the e2e_migrate_* cases).
+# E2E_ONLY=migrate runs the migration cases alone.  --list prints the
+# cases this run promises, the guests' included, and runs nothing.
 #
 # LUN 2 is slow on purpose: a ramdisk behind dm-delay that holds every
 # request for $E2E_SLOW_MS, longer than the short timeout the guest's error
@@ -73,10 +75,28 @@ qemu_disk() {
 	return $rc
 }
 
+guest_suite() {
+	local rc=0
+	"$here/../vm/guest-run" -q --wwpn $WWPN --num-queues 2 --log "$log" \
+		-e E2E_RD_MB="$RD_MB" -e E2E_FIO_MB="$FIO_MB" \
+		-e E2E_SLOW_MS="$SLOW_MS" \
+		-e E2E_BENCH="${E2E_BENCH:-0}" -e E2E_BENCH_SECS="${E2E_BENCH_SECS:-20}" \
+		-- "$here/guest.sh" || rc=$?
+	tr -d '\r' <"$log" | grep -E '^(PASS|FAIL|SKIP|BENCH): '
+	case $rc in
+	0) ktest_pass guest_suite_exit ;;
+	1) ktest_fail guest_suite_exit "expected guest.sh to exit 0, got status 1" ;;
+	2) ktest_fail guest_suite_exit "expected a clean guest kernel log, got a bug or warning (see $log)" ;;
+	*) ktest_fail guest_suite_exit "expected the guest to boot and finish, got guest-run status $rc (see $log)" ;;
+	esac
+	return $rc
+}
+
 if [ "${1:-}" = --list ]; then
 	echo guest_target_setup
 	"$here/guest.sh" --list
 	echo guest_suite_exit
+	"$here/migrate.sh" --list
 	exit 0
 fi
 if [ "${E2E_BACKEND:-vhost}" = qemu ]; then
@@ -89,18 +109,8 @@ if ! setup; then
 fi
 ktest_pass guest_target_setup
 rc=0
-"$here/../vm/guest-run" -q --wwpn $WWPN --num-queues 2 --log "$log" \
-	-e E2E_RD_MB="$RD_MB" -e E2E_FIO_MB="$FIO_MB" \
-	-e E2E_SLOW_MS="$SLOW_MS" \
-	-e E2E_BENCH="${E2E_BENCH:-0}" -e E2E_BENCH_SECS="${E2E_BENCH_SECS:-20}" \
-	-- "$here/guest.sh" || rc=$?
-tr -d '\r' <"$log" | grep -E '^(PASS|FAIL|SKIP|BENCH): '
-case $rc in
-0) ktest_pass guest_suite_exit ;;
-1) ktest_fail guest_suite_exit "expected guest.sh to exit 0, got status 1" ;;
-2) ktest_fail guest_suite_exit "expected a clean guest kernel log, got a bug or warning (see $log)" ;;
-*) ktest_fail guest_suite_exit "expected the guest to boot and finish, got guest-run status $rc (see $log)" ;;
-esac
+[ "${E2E_ONLY:-}" = migrate ] || guest_suite || rc=$?
+"$here/migrate.sh" $WWPN /tmp/e2e-fio0.img || rc=$?
 targetcli clearconfig confirm=True >/dev/null
 slow_teardown
 rm -f /tmp/e2e-fio0.img
