@@ -12,17 +12,18 @@
 # (the page-cache data was read while round k's migration ran) and
 # "MIGR-CHECK k ..." (compared after it), then its case lines.
 #
-# From "MIGR-WAIT k" to "GO k", the guest dirties 1 MiB of memory
-# again and again at low priority, so QEMU (1 ms downtime limit) cannot
-# finish the migration before the read starts.  Page cache, each round: $PC_MB MiB of fresh random data written to LUN 1
-# with O_DIRECT (so no guest page holds it), caches dropped; on "GO k"
-# (the migration is running) read once through the page cache; on
-# "DONE k" (the guest runs on the destination) read again and compared
-# with the checksum.  The second read must come from the cache (the
-# disk's read counter does not move): it checks the pages the device
-# wrote during the migration, and a page the dirty log missed holds
-# stale bytes there (readahead may read a little past the data: less
-# than half of it counts as cached).  fio: $FIO_MB MiB randwrite with crc32c verify on LUN 0,
+# From "MIGR-WAIT k" to "GO k", the guest dirties 1 MiB of memory again
+# and again at low priority, so QEMU (1 ms downtime limit) cannot finish
+# the migration before the read starts.  Page cache, each round: $PC_MB
+# MiB of fresh random data written to LUN 1 with O_DIRECT (so no guest
+# page holds it), caches dropped; on "GO k" (the migration is running,
+# half of RAM copied) read once through the page cache; on "DONE k" (the
+# guest runs on the destination) read again and compared with the
+# checksum.  The second read must come from the cache (the disk's read
+# counter does not move; readahead may read a little past the data: less
+# than half of it counts as cached): it checks the pages the device
+# wrote during the migration, and a page the dirty log missed holds stale
+# bytes there.  fio: $FIO_MB MiB randwrite with crc32c verify on LUN 0,
 # again and again until "END", so commands are in flight in every round.
 # --list prints the cases and runs nothing.
 set -u

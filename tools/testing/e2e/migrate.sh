@@ -34,7 +34,8 @@
 # the WWPN the guest holds exits with an error, fast), and the guest's.
 # Only a boot that never reached the guest's start marker and shows a
 # known emulation failure is booted again (GUEST_BOOT_ATTEMPTS); a
-# migration is never retried.
+# migration is never retried.  Logs: $VM_OUT/migrate-serial-N.log (the
+# guest's console under QEMU N) and migrate-qemu-N.err.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
