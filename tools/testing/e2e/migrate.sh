@@ -178,7 +178,11 @@ mailbox() {
 }
 
 # start_qemu IDX [-incoming URI]: one QEMU of the migration, in the
-# background; its pid in QPID[IDX].
+# background; its pid in QPID[IDX].  init_on_alloc=0: Debian's kernel
+# zeroes every page it allocates, which marks a page-cache page dirty
+# (a CPU write) just before the device fills it, so a device write the
+# dirty log misses would mostly go unseen; without it, only the device
+# writes the page.
 declare -A QPID
 start_qemu() {
 	local i=$1
@@ -190,7 +194,7 @@ start_qemu() {
 		-serial "file:$run/serial-$i.log" \
 		-qmp "unix:$run/qmp-$i.sock,server=on,wait=off" \
 		-kernel "/boot/vmlinuz-$(cat "$build/kver")" -initrd "$build/initrd.gz" \
-		-append "console=ttyS0 panic=-1 quiet" \
+		-append "console=ttyS0 panic=-1 quiet init_on_alloc=0" \
 		-drive "file=$build/root.img,if=virtio,format=raw,readonly=on,file.locking=off" \
 		-device "vhost-scsi-pci,wwpn=$wwpn,num_queues=2,migratable=on" \
 		"$@" </dev/null >"$run/qemu-$i.err" 2>&1 &
