@@ -7,8 +7,10 @@
 # then tears the target down.  The guest's case lines are printed as they
 # are; the target setup is case guest_target_setup, guest-run's exit
 # status case guest_suite_exit (a guest that never booted, died or
-# failed a case fails it).  --list prints the cases this run promises,
-# the guest's included, and runs nothing.
+# failed a case fails it).  Then migrate.sh migrates another guest back
+# and forth on the same target (the e2e_migrate_* cases).
+# E2E_ONLY=migrate runs the migration cases alone.  --list prints the
+# cases this run promises, the guests' included, and runs nothing.
 #
 # Then T10-PI (guest-pi.sh): a second guest, whose device has t10_pi=on, on
 # a WWN of its own: TPG 1 with a ramdisk formatted with type 1 protection,
@@ -146,6 +148,7 @@ if [ "${1:-}" = --list ]; then
 	echo guest_pi_target_setup
 	"$here/guest-pi.sh" --list
 	echo guest_pi_suite_exit
+	"$here/migrate.sh" --list
 	exit 0
 fi
 if [ "${E2E_BACKEND:-vhost}" = qemu ]; then
@@ -158,14 +161,19 @@ if ! setup; then
 fi
 ktest_pass guest_target_setup
 rc=0
-# E2E_PARTS (default "main pi") picks the guests to boot, for a targeted
-# run; run-e2e (make check) always boots both.
-parts=" ${E2E_PARTS:-main pi} "
+# E2E_PARTS (default "main pi migrate") picks what to run, for a targeted
+# run (E2E_ONLY=migrate: "migrate"); run-e2e (make check) runs all three.
+parts=" ${E2E_PARTS:-main pi migrate} "
+[ "${E2E_ONLY:-}" = migrate ] && parts=" migrate "
+[ "${E2E_BENCH:-0}" = only ] && parts=" main "
 if [[ $parts = *" main "* ]]; then
 	main_guest || rc=$?
 fi
-if [ "${E2E_BENCH:-0}" != only ] && [[ $parts = *" pi "* ]]; then
+if [[ $parts = *" pi "* ]]; then
 	pi_guest || rc=1
+fi
+if [[ $parts = *" migrate "* ]]; then
+	"$here/migrate.sh" $WWPN /tmp/e2e-fio0.img || rc=$?
 fi
 targetcli clearconfig confirm=True >/dev/null
 slow_teardown
