@@ -15,7 +15,9 @@
 # Then T10-PI (guest-pi.sh): a second guest, whose device has t10_pi=on, on
 # a WWN of its own: TPG 1 with a ramdisk formatted with type 1 protection,
 # TPG 2 with fabric_prot_type 1 over a plain ramdisk (cases
-# guest_pi_target_setup, guest-pi.sh's, guest_pi_suite_exit).
+# guest_pi_target_setup, guest-pi.sh's, guest_pi_suite_exit).  TPG 1 also
+# has a fileio LUN 1 that this script grows while that guest runs: what a
+# QEMU 7.2 guest sees of a resize (guest_resize_after_rescan).
 #
 # LUN 2 is slow on purpose: a ramdisk behind dm-delay that holds every
 # request for $E2E_SLOW_MS, longer than the short timeout the guest's error
@@ -102,17 +104,43 @@ pi_tpg() {
 		echo "naa.5001405000000e3$1" >"$tpg/nexus"
 }
 
-pi_guest() {
-	local pilog=${log%.log}-pi.log rc=0
+# The resize the PI guest waits for (guest-pi.sh, guest_resize_after_rescan):
+# once it has read LUN 1's size it writes $1/chg-ready; the fileio
+# backstore then grows from 16 to 32 MiB through LIO's configfs and
+# $1/chg-resized says to how many 512-byte sectors.  Returns when the
+# guest-run of pid $2 ends.
+chg_resize() {
+	local dir=$1 pid=$2 bs
 
-	if ! { pi_tpg 1 rdpi disk && pi_tpg 2 rdfab fabric; }; then
+	while kill -0 "$pid" 2>/dev/null; do
+		if [ -e "$dir/chg-ready" ]; then
+			for bs in "$CFS"/core/fileio_*/fiochg; do break; done
+			echo "fd_dev_size=$((32 << 20))" >"$bs/control" &&
+				echo $((32 << 11)) >"$dir/chg-resized"
+			break
+		fi
+		sleep 1
+	done
+	wait "$pid"
+}
+
+pi_guest() {
+	local pilog=${log%.log}-pi.log rc=0 dir=${VM_OUT:-/tmp}/guest
+
+	if ! { pi_tpg 1 rdpi disk && pi_tpg 2 rdfab fabric &&
+	       tcli /backstores/fileio create fiochg /tmp/e2e-chg.img 16M &&
+	       tcli /vhost/$PI_WWPN/tpg1/luns create /backstores/fileio/fiochg lun=1; }; then
 		ktest_fail guest_pi_target_setup "expected the T10-PI targets to be set up"
 		return 1
 	fi
 	ktest_pass guest_pi_target_setup
-	"$here/../vm/guest-run" -q --log "$pilog" \
+	mkdir -p "$dir" && rm -f "$dir"/chg-*
+	"$here/../vm/guest-run" -q --log "$pilog" --out "$dir" \
 		--device "vhost-scsi-pci,wwpn=$PI_WWPN,num_queues=1,t10_pi=on" \
-		-e E2E_PI_MB="$PI_MB" -- "$here/guest-pi.sh" || rc=$?
+		-e E2E_PI_MB="$PI_MB" -e E2E_CHG_DIR="$dir" \
+		-- "$here/guest-pi.sh" &
+	chg_resize "$dir" $! || rc=$?
+	rm -f /tmp/e2e-chg.img
 	tr -d '\r' <"$pilog" | grep -E '^(PASS|FAIL|SKIP): '
 	case $rc in
 	0) ktest_pass guest_pi_suite_exit ;;
