@@ -183,10 +183,16 @@ static int fio_size_get(struct tctx *t, struct fio_size *fs)
 		ret = cfs_read(t, fs->dir, "info", info, sizeof(info));
 	if (ret)
 		return ret;
-	p = strstr(info, "Size: ");
+	/* "... SectorSize: 512 ...\n TCM FILEIO ID: 0 File: F Size: N ..." */
+	p = strstr(info, "File: ");
+	if (p)
+		p = strstr(p, " Size: ");
 	if (!strstr(info, "FILEIO") || !p)
 		return tskip(t, "LUN 1 is not a fileio backstore");
-	fs->size = strtoull(p + 6, NULL, 0);
+	fs->size = strtoull(p + 7, NULL, 0);
+	if (fs->size < (1 << 20))
+		return tfail(t, "expected LUN 1's fileio size in %s/info, got %llu from '%.200s'",
+			     fs->dir, fs->size, info);
 	return T_PASS;
 }
 
