@@ -51,12 +51,6 @@
 #   pkg_libvirt_guest_io        the domain's guest sees LUN 0 and 1, fio
 #                               verify passes, and the <qemu:override> of
 #                               num_queues (1) is what the guest got
-#   pkg_tracepoint_histogram    the guide's bpftrace one-liner, started
-#                               before virsh start and stopped after the
-#                               guest's I/O, printed a latency histogram
-#                               of the vhost_scsi_cmd_complete tracepoint
-#                               for LUN 0 and LUN 1; the device's own
-#                               debugfs directory names QEMU's pid
 #   pkg_libvirt_hotplug         virsh attach-device of a second hostdev
 #                               (another WWPN): the guest finds its disk
 #                               and reads back what it wrote; virsh
@@ -90,7 +84,7 @@ VM_CASES="pkg_install pkg_dkms_installed pkg_modinfo_updates
 	pkg_modprobe_loads_ours pkg_tcm_vhost_alias pkg_targetcli_io
 	pkg_udev_rule pkg_guest_verified_io pkg_libvirtd_start
 	pkg_libvirt_start pkg_libvirt_vhostfd pkg_libvirt_guest_io
-	pkg_tracepoint_histogram pkg_libvirt_hotplug pkg_libvirt_destroy_frees_tpg
+	pkg_libvirt_hotplug pkg_libvirt_destroy_frees_tpg
 	pkg_remove_stock_back"
 usage() {
 	echo "usage: pkg-tests.sh --list host|vm | --host DEB DIR | DEB [DIR]" >&2
@@ -505,28 +499,6 @@ lv_boot() {
 	return 1
 }
 
-# The guide's per-LUN latency histogram (Monitoring).
-BPF_HIST='tracepoint:vhost_scsi:vhost_scsi_cmd_complete /args->latency/ { @ns[args->lun] = hist(args->latency); }'
-BPF_PID=
-
-# Start the histogram in the background; return once its probe is
-# attached (bpftrace compiles the script first: slow under TCG).
-bpf_start() {
-	local out=$PKG_OUT/bpftrace.out
-
-	mountpoint -q /sys/kernel/tracing ||
-		mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
-	bpftrace -e "$BPF_HIST" >"$out" 2>&1 &
-	BPF_PID=$!
-	for _ in $(seq 1 240); do
-		grep -q '^Attaching' "$out" && return 0
-		kill -0 "$BPF_PID" 2>/dev/null || break
-		sleep 1
-	done
-	BPF_PID=
-	return 1
-}
-
 case_pkg_libvirt_start() {
 	local g
 
@@ -538,8 +510,6 @@ case_pkg_libvirt_start() {
 	read -r LV_ID LV_INITRD LV_APPEND <<<"$g"
 	lv_domain "$LV_ID" "$LV_INITRD" "$LV_APPEND" >"$PKG_OUT/domain.xml"
 	{ echo "# domain.xml (abridged)"; grep -E 'hostdev|source protocol|qemu:property' "$PKG_OUT/domain.xml"; } >>"$FLOW"
-	# Its failure is pkg_tracepoint_histogram's, not this case's.
-	bpf_start
 	if ! flow lv define "$PKG_OUT/domain.xml" >"$TMP/virsh-define.out"; then
 		fail "$FUNCNAME" "expected virsh define to succeed, got: $(cat "$TMP/virsh-define.out")"
 	elif ! lv_boot >"$TMP/boot.out"; then
@@ -586,30 +556,6 @@ case_pkg_libvirt_guest_io() {
 		  echo "# cat /sys/kernel/debug/vhost_scsi/stats"
 		  cat /sys/kernel/debug/vhost_scsi/stats; } >>"$FLOW"
 		pass "$FUNCNAME"
-	fi
-}
-
-case_pkg_tracepoint_histogram() {
-	local out=$PKG_OUT/bpftrace.out d
-
-	if [ -z "$BPF_PID" ]; then
-		fail "$FUNCNAME" "expected bpftrace to attach to vhost_scsi:vhost_scsi_cmd_complete, got: $(tail -3 "$out" | tr '\n' ';')"
-		return
-	fi
-	kill -INT "$BPF_PID"
-	wait "$BPF_PID"
-	{ echo "# bpftrace -e '$BPF_HIST'"
-	  echo "#   (from before virsh start until the guest's I/O ended, then ^C)"
-	  cat "$out"
-	  for d in /sys/kernel/debug/vhost_scsi/dev-*; do
-		echo "# cat $d/info $d/stats"
-		cat "$d/info" "$d/stats"
-	  done; } >>"$FLOW"
-	if grep -q '^@ns\[0\]:' "$out" && grep -q '^@ns\[1\]:' "$out" &&
-	   grep -q '|@' "$out"; then
-		pass "$FUNCNAME"
-	else
-		fail "$FUNCNAME" "expected latency histograms @ns[0] and @ns[1], got: $(head -5 "$out" | tr '\n' ';')"
 	fi
 }
 
