@@ -175,14 +175,6 @@ enum {
  */
 #define VHOST_SCSI_RESP_IOVS	VHOST_SCSI_CMD_RESP_SIZE
 
-/*
- * Writable descriptors a command keeps inline for the dirty log
- * (scsi_log.c): the response and a data-in buffer as large as the inline
- * scatterlist, one descriptor per page, so a request that allocates no
- * scatterlist allocates no log either.  16 bytes each.
- */
-#define VHOST_SCSI_INLINE_LOG	(VHOST_SCSI_INLINE_SGL + 1)
-
 /* Features we implement on top of what the vhost core handles. */
 #define VHOST_SCSI_FEATURES	(VHOST_FEATURES | \
 				 (1ULL << VIRTIO_SCSI_F_HOTPLUG) | \
@@ -342,23 +334,6 @@ enum {
 };
 
 /**
- * struct vhost_scsi_log - a chain's writable descriptors, for the dirty log
- * @ents:	@inline_ents, or an array allocated for a chain in more
- *		pieces (contiguous descriptors merged)
- * @n:		entries in @ents
- * @inline_ents: room for the common chains
- *
- * Part of a command: filled when it is mapped, whatever the features then,
- * and used when it is answered (scsi_log.c); the serving thread's, under
- * the queue's mutex.
- */
-struct vhost_scsi_log {
-	struct vhost_log *ents;
-	unsigned int n;
-	struct vhost_log inline_ents[VHOST_SCSI_INLINE_LOG];
-};
-
-/**
  * struct vhost_scsi_tmf - one task management function in progress
  * @se_cmd:	the target core's part, when it runs there
  * @vs:		the device
@@ -492,7 +467,6 @@ struct vhost_scsi_cmd {
 	struct iovec *bounce_iov;
 	unsigned int bounce_iovs;
 	size_t bounce_skip;
-	struct vhost_scsi_log log;
 	u64 submit_ns;
 };
 
@@ -758,14 +732,11 @@ void vhost_scsi_unmap(struct vhost_scsi_cmd *cmd);
 
 /*
  * scsi_log.c: the dirty log.  The calls on every request's path are inline
- * and do nothing but a copy and a feature test while VHOST_F_LOG_ALL is
- * off; the rest is out of line.
+ * and do nothing but a feature test while VHOST_F_LOG_ALL is off; the rest
+ * is out of line.
  */
 void vhost_scsi_log_write_on(struct vhost_virtqueue *vq,
 			     struct vhost_log *ents, unsigned int n, u64 len);
-int vhost_scsi_log_save_many(struct vhost_scsi_log *log,
-			     const struct vhost_log *src, unsigned int n);
-void vhost_scsi_log_free_many(struct vhost_scsi_log *log);
 void vhost_scsi_log_cmd_on(struct vhost_scsi_cmd *cmd);
 
 /**
@@ -788,35 +759,26 @@ static inline void vhost_scsi_log_write(struct vhost_virtqueue *vq,
 }
 
 /**
- * vhost_scsi_log_save - keep a popped chain's writable descriptors
- * @log:	the command's record
- * @src:	vq->log as vhost_get_vq_desc() filled it
- * @n:		its entries
+ * vhost_scsi_pop_log - where vhost_get_vq_desc() should note the chain's
+ *			writable descriptors
+ * @vq:		the queue; its mutex held until the chain is answered or
+ *		becomes a command
  *
- * Whatever the features: the client may switch the log on before the
- * command is answered.  In the worker, under the queue's mutex.
- * Return: 0, or -ENOMEM with nothing allocated.
+ * vq->log while the log is on, for a chain answered in the same hold of
+ * the mutex (vhost_scsi_log_write()); NULL, and no work for the pop, while
+ * it is off.  A command never uses it: see vhost_scsi_log_cmd().
  */
-static inline int vhost_scsi_log_save(struct vhost_scsi_log *log,
-				      const struct vhost_log *src,
-				      unsigned int n)
+static inline struct vhost_log *vhost_scsi_pop_log(struct vhost_virtqueue *vq)
 {
-	if (unlikely(n > VHOST_SCSI_INLINE_LOG))
-		return vhost_scsi_log_save_many(log, src, n);
-	log->ents = log->inline_ents;
-	log->n = n;
-	memcpy(log->inline_ents, src, n * sizeof(*src));
-	return 0;
+	lockdep_assert_held(&vq->mutex);
+	return unlikely(vhost_has_feature(vq, VHOST_F_LOG_ALL)) ? vq->log :
+								   NULL;
 }
 
-/* Free what vhost_scsi_log_save() allocated. */
-static inline void vhost_scsi_log_free(struct vhost_scsi_log *log)
-{
-	if (unlikely(log->ents != log->inline_ents))
-		vhost_scsi_log_free_many(log);
-}
-
-/* Log what answering @cmd wrote; its queue's mutex held. */
+/*
+ * Log what answering @cmd wrote; its queue's mutex held, after the bytes
+ * are written.  Decided now, not at pop: the chain is read again then.
+ */
 static inline void vhost_scsi_log_cmd(struct vhost_scsi_cmd *cmd)
 {
 	lockdep_assert_held(&cmd->svq->vq.mutex);

@@ -250,8 +250,10 @@ vhost_scsi_get_req(struct vhost_virtqueue *vq, struct vhost_scsi_req *req)
 	unsigned int out, in;
 	size_t out_len, in_len;
 
+	req->log_num = 0;
 	req->head = vhost_get_vq_desc(vq, vq->iov, ARRAY_SIZE(vq->iov),
-				      &out, &in, vq->log, &req->log_num);
+				      &out, &in, vhost_scsi_pop_log(vq),
+				      &req->log_num);
 	if (req->head < 0)
 		return vhost_scsi_skip_bad_chain(vq) ? VHOST_SCSI_USED :
 						       VHOST_SCSI_BROKEN;

@@ -368,8 +368,8 @@ static int vhost_scsi_map_buf(struct vhost_scsi_cmd *cmd,
 }
 
 /*
- * Unpin and free what vhost_scsi_map_data(), vhost_scsi_save_resp_iov()
- * and vhost_scsi_log_save() gave @cmd; in the worker, before the command goes back to the pool.
+ * Unpin and free what vhost_scsi_map_data() and vhost_scsi_save_resp_iov()
+ * gave @cmd; in the worker, before the command goes back to the pool.
  */
 void vhost_scsi_unmap(struct vhost_scsi_cmd *cmd)
 {
@@ -388,7 +388,6 @@ void vhost_scsi_unmap(struct vhost_scsi_cmd *cmd)
 		kfree(cmd->resp_iov);
 		cmd->resp_iov = &cmd->resp_iov_one;
 	}
-	vhost_scsi_log_free(&cmd->log);
 }
 
 /*
@@ -472,8 +471,7 @@ static int vhost_scsi_map_data(struct vhost_scsi_cmd *cmd,
 }
 
 /*
- * Give @cmd the response iovecs, the writable descriptors' guest
- * addresses (for the dirty log) and the pinned data of @req.
+ * Give @cmd the response iovecs and the pinned data of @req.
  * Return: 0, or -ENOMEM (the guest may retry) or another -errno (the
  * request cannot be mapped), with nothing of @cmd pinned or allocated.
  */
@@ -481,9 +479,6 @@ int vhost_scsi_map_cmd(struct vhost_scsi_cmd *cmd, struct vhost_scsi_req *req)
 {
 	int ret = vhost_scsi_save_resp_iov(cmd, req->in_iov);
 
-	if (!ret)
-		ret = vhost_scsi_log_save(&cmd->log, cmd->svq->vq.log,
-					  req->log_num);
 	if (!ret)
 		ret = vhost_scsi_map_data(cmd, req);
 	if (ret)

@@ -23,7 +23,9 @@
 # BENCH_N (I/Os of a QD1 configuration; the others run a multiple of it,
 # see CONFIGS), BENCH_MEM (1: run the memory probe), BENCH_ONLY (a
 # regular expression: only the configurations it matches), BENCH_MODULES
-# ("aa stock ours": which sessions; add e.g. ours:submit_direct=1),
+# ("aa stock ours": which sessions; add e.g. ours:submit_direct=1, or
+# "base": VHOST_SCSI_KO_BASE, another build of ours, e.g. the previous
+# tree's, to measure a change),
 # BENCH_ARGS (more vscsi bench options, e.g. --threads), VHOST_SCSI_KO,
 # BENCH_PERF (1: profile instead of measure: each run under perf record,
 # sampling the guest clock, which -icount makes an instruction count, so
@@ -107,6 +109,7 @@ load() {
 	case $1 in
 	stock) modprobe vhost_scsi ;;
 	ours) insmod "$ko" ;;
+	base) insmod "${VHOST_SCSI_KO_BASE:?base needs VHOST_SCSI_KO_BASE}" ;;
 	ours:*)
 		# shellcheck disable=SC2046 # one word per parameter
 		insmod "$ko" $(tr ',' ' ' <<<"${1#ours:}") ;;

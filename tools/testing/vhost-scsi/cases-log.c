@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "vscsi-test.h"
 
@@ -522,6 +523,123 @@ static int log_migration_handover(struct tctx *t)
 	return ret;
 }
 
+/*
+ * The guest rewrites chains the device still owns (the spec forbids it):
+ * one READ's first writable descriptor is pointed past guest RAM, another
+ * one's made to loop onto itself, and the log is switched on before they
+ * complete.  The device reads each chain again to log it: it must not mark
+ * a page outside guest RAM (the bitmap is followed by a zeroed guard that
+ * such a mark would land in), must not loop, and must count both in
+ * log_failed; the reads are answered and the queue keeps serving.
+ */
+#define LOG_GUARD	(64 * 1024)
+#define LOG_FAR		(128ULL << 20)	/* past the end of guest RAM */
+
+/*
+ * Rewrite @head's first writable descriptor (saved in @save): pointed at
+ * @far, or, with @loop, made to name itself as the next.
+ */
+static struct vring_desc *chain_rewrite(struct vscsi_vq *vq, uint16_t head,
+					bool loop, uint64_t far,
+					struct vring_desc *save)
+{
+	unsigned int i = head, n;
+	struct vring_desc *d;
+
+	for (n = 0; n < vq->num; n++, i = le16toh(d->next)) {
+		d = &vq->desc[i];
+		if (le16toh(d->flags) & VRING_DESC_F_WRITE)
+			break;
+		if (!(le16toh(d->flags) & VRING_DESC_F_NEXT))
+			return NULL;
+	}
+	if (n == vq->num)
+		return NULL;
+	*save = *d;
+	if (loop) {
+		d->flags = htole16(le16toh(d->flags) | VRING_DESC_F_NEXT);
+		d->next = htole16(i);
+	} else {
+		d->addr = htole64(far);
+	}
+	return d;
+}
+
+/* Wait until @n more used entries than @from are published. */
+static bool used_reached(struct vscsi_vq *vq, uint16_t from, uint16_t n)
+{
+	long long t0 = now_ms();
+
+	while (now_ms() - t0 < VSCSI_DEFAULT_TIMEOUT_MS) {
+		if ((uint16_t)(le16toh(__atomic_load_n(&vq->used->idx,
+						      __ATOMIC_ACQUIRE)) -
+			       from) >= n)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+static int log_chain_rewritten_in_flight(struct tctx *t)
+{
+	static struct slow_set s;
+	struct vring_desc *d[2] = { NULL, NULL }, save[2];
+	struct logmap m = { 0 };
+	long long failed0, failed;
+	struct vscsi_vq *vq;
+	uint16_t used0 = 0;
+	uint64_t end;
+	size_t i;
+	int ret = fix_slow(t);
+
+	if (ret)
+		return ret;
+	vq = vscsi_req_vq(t->dev, 0);
+	end = t->dev->mem.gpa + t->dev->mem.size;
+	m.len = (end / LPAGE + 7) / 8;
+	m.bits = mmap(NULL, m.len + LOG_GUARD, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m.bits == MAP_FAILED)
+		return tfail(t, "expected a log bitmap, got %s",
+			     err_name(-errno));
+	failed0 = vhost_stat("log_failed");
+	ret = log_set_base(t, &m) ?:
+	      slow_set_submit(t, vq, &s, true) ?:
+	      slow_settle(t, SLOW_CMDS);
+	if (!ret) {
+		used0 = le16toh(vq->used->idx);
+		d[0] = chain_rewrite(vq, s.req[0].head, false, end + LOG_FAR,
+				     &save[0]);
+		d[1] = chain_rewrite(vq, s.req[1].head, true, 0, &save[1]);
+		if (!d[0] || !d[1])
+			ret = tfail(t, "expected READs with writable "
+				    "descriptors, got none");
+	}
+	if (!ret)
+		ret = log_enable(t, true);
+	/* The device is done with the chains: give the library them back. */
+	if (!ret && !used_reached(vq, used0, SLOW_CMDS))
+		ret = tfail(t, "expected the %d READs answered, got %u",
+			    SLOW_CMDS, (uint16_t)(le16toh(vq->used->idx) -
+						  used0));
+	for (i = 0; i < 2; i++)
+		if (d[i])
+			*d[i] = save[i];
+	ret = slow_wait_all(t, &s, ret);
+	for (i = 0; !ret && i < LOG_GUARD; i++)
+		if (m.bits[m.len + i])
+			ret = tfail(t, "expected no page past guest RAM logged, "
+				    "got byte %zu past the bitmap set", i);
+	failed = vhost_stat("log_failed");
+	if (!ret && failed - failed0 < 2)
+		ret = tfail(t, "expected both rewritten chains counted in "
+			    "log_failed, got %lld -> %lld", failed0, failed);
+	if (!ret)
+		ret = run_tur(t, vq, "TUR after the rewritten chains");
+	munmap(m.bits, m.len + LOG_GUARD);
+	return ret;
+}
+
 const struct tcase log_cases[] = {
 	{ "log_off_marks_nothing", log_off_marks_nothing },
 	{ "log_read_split", log_read, &lay_split },
@@ -532,6 +650,7 @@ const struct tcase log_cases[] = {
 	{ "log_enabled_in_flight", log_enabled_in_flight },
 	{ "log_base_moved_in_flight", log_base_moved_in_flight },
 	{ "log_migration_handover", log_migration_handover },
+	{ "log_chain_rewritten_in_flight", log_chain_rewritten_in_flight },
 	/* Leaves a unit attention on LUN 0: the next fix_attach clears it. */
 	{ "log_ctl_answers", log_ctl_answers },
 	{ NULL, NULL },
