@@ -83,13 +83,18 @@ def bench_summary(runs, order):
                 entry.setdefault("variants", {})[mod] = {
                     "ns_per_io": entry[mod]["ns_per_io"],
                     "ratio": ratio, "call": call}
+        # Another build of ours ("base", VHOST_SCSI_KO_BASE): what a
+        # change did.
+        if "base" in entry and "ours" in entry:
+            ratio, call = compare(entry, "ours", "base")
+            entry["vs_base"] = {"ratio": ratio, "call": call}
         out[cfg] = entry
     return out
 
 
-def compare(entry, mod):
-    """Ratio mod/stock and whether the difference is called."""
-    s, o = entry["stock"], entry[mod]
+def compare(entry, mod, ref="stock"):
+    """Ratio mod/ref and whether the difference is called."""
+    s, o = entry[ref], entry[mod]
     ratio = o["ns_per_io"] / s["ns_per_io"]
     spread = entry.get("aa_spread")
     apart = (max(o["rounds"]) < min(s["rounds"]) or
@@ -166,6 +171,15 @@ def print_bench(summary):
                 print("%-18s %9s %9s %7.3f %-11s" % (
                     cfg, fmt(e["stock"]["ns_per_io"]), fmt(x["ns_per_io"]),
                     x["ratio"], x["call"]))
+    if any("vs_base" in e for e in summary.values()):
+        print()
+        print("ours against base (VHOST_SCSI_KO_BASE), instructions per I/O")
+        for cfg, e in summary.items():
+            x = e.get("vs_base")
+            if x:
+                print("%-18s %9s %9s %7.4f %-11s" % (
+                    cfg, fmt(e["base"]["ns_per_io"]),
+                    fmt(e["ours"]["ns_per_io"]), x["ratio"], x["call"]))
     print()
     print("Per I/O, stock / ours: kicks, call signals, used entries per "
           "signal, context switches (initiator+vhost+kworkers), CPU ns of "
@@ -349,6 +363,11 @@ def smp_summary(runs, order, base):
                 "rounds": rr, "median": statistics.median(rr),
                 "geomean": math.exp(m), "ci95": [math.exp(m - h),
                                                  math.exp(m + h)]}
+        # Another build of ours ("base", VHOST_SCSI_KO_BASE): what a
+        # change did.
+        if "base" in entry and "ours" in entry:
+            ratio, call = compare(entry, "ours", "base")
+            entry["vs_base"] = {"ratio": ratio, "call": call}
         out[cfg] = entry
     return out
 

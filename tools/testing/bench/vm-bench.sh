@@ -217,6 +217,7 @@ for r in $(seq 1 "$rounds"); do
 done
 if [ "${BENCH_MEM:-1}" = 1 ]; then
 	memprobe ours
+	[[ " $sessions " == *" base "* ]] && memprobe base
 	memprobe stock
 fi
 say "done $(date +%s)"
