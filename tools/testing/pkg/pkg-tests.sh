@@ -51,6 +51,12 @@
 #   pkg_libvirt_guest_io        the domain's guest sees LUN 0 and 1, fio
 #                               verify passes, and the <qemu:override> of
 #                               num_queues (1) is what the guest got
+#   pkg_tracepoint_histogram    the guide's bpftrace one-liner, attached
+#                               before virsh start and ended after the
+#                               guest's I/O, printed a latency histogram
+#                               of vhost_scsi_cmd_complete for LUN 0 and
+#                               LUN 1, and its total is the domain's
+#                               device's completed count (debugfs)
 #   pkg_libvirt_hotplug         virsh attach-device of a second hostdev
 #                               (another WWPN): the guest finds its disk
 #                               and reads back what it wrote; virsh
@@ -84,7 +90,7 @@ VM_CASES="pkg_install pkg_dkms_installed pkg_modinfo_updates
 	pkg_modprobe_loads_ours pkg_tcm_vhost_alias pkg_targetcli_io
 	pkg_udev_rule pkg_guest_verified_io pkg_libvirtd_start
 	pkg_libvirt_start pkg_libvirt_vhostfd pkg_libvirt_guest_io
-	pkg_libvirt_hotplug pkg_libvirt_destroy_frees_tpg
+	pkg_tracepoint_histogram pkg_libvirt_hotplug pkg_libvirt_destroy_frees_tpg
 	pkg_remove_stock_back"
 usage() {
 	echo "usage: pkg-tests.sh --list host|vm | --host DEB DIR | DEB [DIR]" >&2
@@ -357,6 +363,9 @@ libvirt_conf() {
 case_pkg_libvirtd_start() {
 	local i
 
+	# The histogram compiles (slow under TCG) while libvirtd starts; a
+	# failure is pkg_tracepoint_histogram's.
+	bpf_start "$BPF_HIST" "$BPF_OUT"
 	modprobe kvm_amd 2>/dev/null || modprobe kvm_intel 2>/dev/null
 	libvirt_conf
 	# Debian's default network wants dnsmasq, which the rig lacks.
@@ -499,6 +508,122 @@ lv_boot() {
 	return 1
 }
 
+# The guide's per-LUN latency histogram (Monitoring).
+BPF_HIST='tracepoint:vhost_scsi:vhost_scsi_cmd_complete /args->latency/ { @ns[args->lun] = hist(args->latency); }'
+BPF_OUT=$PKG_OUT/bpftrace.out
+BPF_PID=
+BPF_ERR=
+
+# bpf_start PROGRAM OUT: bpftrace PROGRAM in the background, its output
+# in OUT, until its -c command, a sleep, ends (bpf_stop).  Not until a
+# SIGINT: bpftrace 0.17 sets a flag on SIGINT and its event loop reads it
+# only when epoll_wait fails with EINTR, so a SIGINT that arrives while it
+# is not asleep there (waiting for a CPU after its 100 ms poll timeout:
+# most of the time on a busy TCG VM running a nested guest) is lost and
+# it runs on.  Whether its command is alive it checks at every turn.
+bpf_start() {
+	mountpoint -q /sys/kernel/tracing ||
+		mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
+	bpftrace -c "$(command -v sleep) 1800" -e "$1" >"$2" 2>&1 &
+	BPF_PID=$!
+}
+
+# bpf_gone PID: PID has exited (gone or a zombie).
+bpf_gone() {
+	case $(sed -n 's/^State:\t\(.\).*/\1/p' "/proc/$1/status" 2>/dev/null) in
+	""|Z) return 0 ;;
+	esac
+	return 1
+}
+
+# bpf_attached OUT: wait (up to 240 s: bpftrace compiles the program
+# first) until bpftrace attached its probe; otherwise end it, clear
+# BPF_PID and return 1.
+bpf_attached() {
+	local end=$((SECONDS + 240))
+
+	[ -n "$BPF_PID" ] || return 1
+	while [ $SECONDS -lt $end ]; do
+		grep -q '^Attaching' "$1" && return 0
+		bpf_gone "$BPF_PID" && break
+		sleep 1
+	done
+	bpf_kill
+	return 1
+}
+
+# bpf_end_cmd: end bpftrace's sleep.
+bpf_end_cmd() {
+	local c
+
+	for c in $(pgrep -P "$BPF_PID" -x sleep); do
+		kill "$c"
+	done
+}
+
+# bpf_kill: no bpftrace (nor its sleep) left behind.
+bpf_kill() {
+	local end=$((SECONDS + 10))
+
+	[ -n "$BPF_PID" ] || return 0
+	bpf_end_cmd
+	kill -KILL "$BPF_PID" 2>/dev/null
+	while [ $SECONDS -lt $end ]; do
+		bpf_gone "$BPF_PID" && break
+		sleep 0.5
+	done
+	bpf_gone "$BPF_PID" && wait "$BPF_PID" 2>/dev/null
+	BPF_PID=
+}
+
+# bpf_stop: end bpftrace's sleep; bpftrace then prints its maps and exits.
+# Gives it 60 s; after that BPF_ERR says what it was doing, it is killed
+# and bpf_stop returns 1 (a failed case, never a hung VM).
+bpf_stop() {
+	local end=$((SECONDS + 60))
+
+	bpf_end_cmd
+	while [ $SECONDS -lt $end ]; do
+		if bpf_gone "$BPF_PID"; then
+			wait "$BPF_PID"
+			BPF_PID=
+			return 0
+		fi
+		sleep 0.5
+	done
+	BPF_ERR="bpftrace still running 60 s after its command ended: $(grep '^State' "/proc/$BPF_PID/status"), wchan $(cat "/proc/$BPF_PID/wchan" 2>/dev/null)"
+	bpf_kill
+	return 1
+}
+
+# bpf_counts OUT: "KEY COUNT" for each histogram @ns[KEY] in OUT, COUNT
+# the sum of its buckets.
+bpf_counts() {
+	awk '/^@ns\[[0-9]+\]:/ { k = $1; gsub(/[^0-9]/, "", k); n[k] = 0; next }
+	     /^\[/ && k != "" { sub(/ *\|.*$/, ""); n[k] += $NF; next }
+	     { k = "" }
+	     END { for (k in n) print k, n[k] }' "$1" | sort -n
+}
+
+# bpf_check OUT BEFORE AFTER: OUT has a histogram with completions for
+# LUN 0 and LUN 1, and its total lies between the device's completed
+# count before bpftrace ended (BEFORE) and after (AFTER); prints what is
+# wrong otherwise.
+bpf_check() {
+	local counts total
+
+	counts=$(bpf_counts "$1")
+	total=$(awk '{ t += $2 } END { print t + 0 }' <<<"$counts")
+	if ! grep -qE '^0 [1-9]' <<<"$counts" || ! grep -qE '^1 [1-9]' <<<"$counts"; then
+		echo "expected completions in histograms @ns[0] and @ns[1], got '$(tr '\n' ',' <<<"$counts")': $(head -n 3 "$1" | tr '\n' ';')"
+	elif [ "$total" -lt "$2" ] || [ "$total" -gt "$3" ]; then
+		echo "expected the histograms' $total completions ($(tr '\n' ',' <<<"$counts")) to be the device's completed count, $2 before bpftrace ended, $3 after"
+	fi
+}
+
+# dev_completed DIR: the completed count in a device's debugfs stats.
+dev_completed() { awk '$1 == "completed" { print $2 }' "$1/stats" 2>/dev/null; }
+
 case_pkg_libvirt_start() {
 	local g
 
@@ -510,6 +635,8 @@ case_pkg_libvirt_start() {
 	read -r LV_ID LV_INITRD LV_APPEND <<<"$g"
 	lv_domain "$LV_ID" "$LV_INITRD" "$LV_APPEND" >"$PKG_OUT/domain.xml"
 	{ echo "# domain.xml (abridged)"; grep -E 'hostdev|source protocol|qemu:property' "$PKG_OUT/domain.xml"; } >>"$FLOW"
+	# Attached before QEMU opens /dev/vhost-scsi: it sees every command.
+	bpf_attached "$BPF_OUT"
 	if ! flow lv define "$PKG_OUT/domain.xml" >"$TMP/virsh-define.out"; then
 		fail "$FUNCNAME" "expected virsh define to succeed, got: $(cat "$TMP/virsh-define.out")"
 	elif ! lv_boot >"$TMP/boot.out"; then
@@ -555,6 +682,38 @@ case_pkg_libvirt_guest_io() {
 		{ echo "# (guest console)"; tr -d '\r' <"$LV_LOG" | grep -a '^pkg-guest:'
 		  echo "# cat /sys/kernel/debug/vhost_scsi/stats"
 		  cat /sys/kernel/debug/vhost_scsi/stats; } >>"$FLOW"
+		pass "$FUNCNAME"
+	fi
+}
+
+case_pkg_tracepoint_histogram() {
+	local pid dev before after msg
+
+	pid=$(cat "/run/libvirt/qemu/$LV_NAME.pid" 2>/dev/null)
+	dev=$(echo "/sys/kernel/debug/vhost_scsi/dev-$pid-"*)
+	if [ -z "$BPF_PID" ]; then
+		fail "$FUNCNAME" "expected bpftrace to attach to vhost_scsi:vhost_scsi_cmd_complete, got: $(tail -3 "$BPF_OUT" | tr '\n' ';')"
+		return
+	elif [ ! -f "$dev/stats" ]; then
+		bpf_kill
+		fail "$FUNCNAME" "expected QEMU's ($pid) device in debugfs, got: $(ls /sys/kernel/debug/vhost_scsi)"
+		return
+	fi
+	before=$(dev_completed "$dev")
+	if ! bpf_stop; then
+		fail "$FUNCNAME" "$BPF_ERR; its output: $(tr '\n' ';' <"$BPF_OUT")"
+		return
+	fi
+	after=$(dev_completed "$dev")
+	{ echo "# bpftrace -e '$BPF_HIST' -c 'sleep 1800'"
+	  echo "#   (attached before virsh start; ended after the guest's I/O by ending its sleep)"
+	  cat "$BPF_OUT"
+	  echo "# cat $dev/info $dev/stats"
+	  cat "$dev/info" "$dev/stats"; } >>"$FLOW"
+	msg=$(bpf_check "$BPF_OUT" "$before" "$after")
+	if [ -n "$msg" ]; then
+		fail "$FUNCNAME" "$msg"
+	else
 		pass "$FUNCNAME"
 	fi
 }
@@ -669,6 +828,7 @@ for c in $KTEST_CASES; do
 	fi
 	echo "($c: $((SECONDS - t0)) s)"
 done
+bpf_kill
 # apt's, dkms's and the tools' output, for the failure messages' details.
 if [ $half = vm ] && [ -n "${VM_OUT:-}" ]; then
 	mkdir -p "$VM_OUT/pkg" && cp "$TMP"/*.out "$VM_OUT/pkg/" 2>/dev/null
