@@ -613,8 +613,9 @@ static inline void vhost_scsi_qinc(struct vhost_scsi_vq *svq, size_t offset)
  *		follows vhost_scsi_change_stop()
  * @change_gen:	the sample's number, marking the LUNs it saw; @change_work's
  *		only
- * @workers:	our request-queue threads, @nworkers of them; under
- *		@dev.mutex (scsi_worker.c)
+ * @workers:	our request-queue threads: @nworkers slots, NULL where
+ *		no queue the client set up needed one; under @dev.mutex
+ *		(scsi_worker.c)
  * @id:		the device's number, unique while the module is loaded
  * @owner_pid:	the client (QEMU) process that first set an endpoint, and
  * @owner_comm:	its name; both written once, under @dev.mutex

@@ -185,7 +185,7 @@ static int vhost_scsi_info_show(struct seq_file *m, void *unused)
 {
 	struct vhost_scsi *vs = m->private;
 	const struct vhost_scsi_endpoint *ep;
-	int t, q, setup = 0;
+	int t, q, setup = 0, threads = 0;
 
 	mutex_lock(&vs->dev.mutex);
 	for (q = 0; q < vs->nvqs; q++)
@@ -196,7 +196,9 @@ static int vhost_scsi_info_show(struct seq_file *m, void *unused)
 	for (t = 0; ep && t <= VHOST_SCSI_MAX_TARGET; t++)
 		if (ep->tpgs[t])
 			seq_printf(m, " %u", ep->tpgs[t]->tpgt);
-	seq_printf(m, "\nqueues %d\nworkers %u\n", setup, vs->nworkers);
+	for (q = 0; q < vs->nworkers; q++)
+		threads += !!vs->workers[q];
+	seq_printf(m, "\nqueues %d\nworkers %d\n", setup, threads);
 	mutex_unlock(&vs->dev.mutex);
 	return 0;
 }

@@ -428,6 +428,23 @@ static bool dinfo_has_tpg(const char *dir, unsigned int tag)
 }
 
 /*
+ * The request-queue threads the workers parameter gives this device:
+ * none with 0, one per request queue with -1, at most N with N.
+ */
+static long long info_workers(const struct tctx *t)
+{
+	long long io = t->dev->nvqs - VSCSI_VQ_REQ0, want = -1;
+	FILE *f = fopen("/sys/module/vhost_scsi/parameters/workers", "r");
+
+	if (f) {
+		if (fscanf(f, "%lld", &want) != 1)
+			want = -1;
+		fclose(f);
+	}
+	return want < 0 || want > io ? io : want;
+}
+
+/*
  * No directory before SET_ENDPOINT; one after, whose info names this
  * process, the WWPN, the TPG and the queues; gone when the device is
  * closed, and a file held open across the close fails its next read
@@ -465,6 +482,11 @@ static int stats_dev_dir(struct tctx *t)
 	if (dstat(dir, "info", "queues") != t->dev->nvqs)
 		return tfail(t, "expected %s/info to say queues %u, got %lld",
 			     dir, t->dev->nvqs, dstat(dir, "info", "queues"));
+	if (dstat(dir, "info", "workers") != info_workers(t))
+		return tfail(t, "expected %s/info to say workers %lld (threads "
+			     "started for %u request queues), got %lld", dir,
+			     info_workers(t), t->dev->nvqs - VSCSI_VQ_REQ0,
+			     dstat(dir, "info", "workers"));
 	snprintf(buf, sizeof(buf), "/queue%u", t->dev->nvqs - 1);
 	strncat(dir, buf, sizeof(dir) - strlen(dir) - 1);
 	fd = open(dir, O_RDONLY);
