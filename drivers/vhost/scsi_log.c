@@ -93,7 +93,8 @@ int vhost_scsi_log_save_many(struct vhost_scsi_log *log,
 				      n);
 	if (log->n <= VHOST_SCSI_INLINE_LOG)
 		return 0;
-	log->ents = kmalloc_array(n, sizeof(*src), GFP_KERNEL_ACCOUNT |
+	log->ents = vhost_scsi_fault(VHOST_SCSI_FAULT_LOG) ? NULL :
+		    kmalloc_array(n, sizeof(*src), GFP_KERNEL_ACCOUNT |
 				  __GFP_NORETRY | __GFP_NOWARN);
 	if (!log->ents) {
 		log->ents = log->inline_ents;
