@@ -281,11 +281,20 @@ static int fault_tur(struct tctx *t, unsigned int q, const char *what)
 	return expect_good(t, what, &res);
 }
 
+/*
+ * Two request queues; with T10-PI acked (t->arg) each pool chunk also has
+ * its inline protection entries.
+ */
 static int fault_ep_prepare(struct tctx *t)
 {
-	const struct vscsi_opts o = { .req_queues = 2 };
+	struct vscsi_opts o = { .req_queues = 2 };
 	int ret = fix_need_wwpn(t);
 
+	if (t->arg) {
+		o.features_given = true;
+		o.features = VSCSI_DEFAULT_FEATURES |
+			     1ULL << VIRTIO_SCSI_F_T10_PI;
+	}
 	return ret ? ret : fix_device(t, &o);
 }
 
@@ -321,13 +330,17 @@ static int fault_set_endpoint(struct tctx *t)
 		.what = "SET_ENDPOINT", .prepare = fault_ep_prepare,
 		.run = fault_ep_run, .after = fault_ep_after,
 	};
+	static const struct fault_op op_pi = {
+		.what = "SET_ENDPOINT with T10-PI", .prepare = fault_ep_prepare,
+		.run = fault_ep_run, .after = fault_ep_after,
+	};
 	int old, err = workers_param_set(-1, &old);
 	int ret;
 
 	if (err)
 		return tskip(t, "workers parameter not writable: %s",
 			     err_name(err));
-	ret = fault_sweep(t, &op);
+	ret = fault_sweep(t, t->arg ? &op_pi : &op);
 	workers_param_set(old, NULL);
 	return ret;
 }
@@ -723,6 +736,7 @@ static int fault_configfs(struct tctx *t)
 const struct tcase fault_cases[] = {
 	{ "fault_open", fault_open },
 	{ "fault_set_endpoint", fault_set_endpoint },
+	{ "fault_set_endpoint_pi", fault_set_endpoint, "pi" },
 	{ "fault_reset_owner", fault_reset_owner },
 	{ "fault_io_map", fault_io_map },
 	{ "fault_pool_grow", fault_pool_grow },
