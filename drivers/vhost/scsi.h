@@ -75,6 +75,7 @@
 #define _VHOST_SCSI_H_
 
 #include <linux/completion.h>
+#include <linux/jump_label.h>
 #include <linux/llist.h>
 #include <linux/percpu.h>
 #include <linux/rcupdate.h>
@@ -823,6 +824,40 @@ static inline void vhost_scsi_signal(struct vhost_scsi_vq *svq)
 {
 	vhost_scsi_qcount(svq, signals);
 	vhost_signal(&svq->vs->dev, &svq->vq);
+}
+
+/*
+ * scsi_fault.c: fault points for the fault-injection tests.  Each site
+ * names a group of allocations (and of calls that allocate and can fail)
+ * that one kind of action causes.
+ */
+enum vhost_scsi_fault_site {
+	VHOST_SCSI_FAULT_DEV,		/* open: the device and its queues */
+	VHOST_SCSI_FAULT_OWNER,		/* RESET_OWNER's new memory table */
+	VHOST_SCSI_FAULT_ENDPOINT,	/* SET_ENDPOINT's endpoint */
+	VHOST_SCSI_FAULT_POOL,		/* command pool: base and growth */
+	VHOST_SCSI_FAULT_WORKER,	/* our worker threads */
+	VHOST_SCSI_FAULT_DEBUGFS,	/* a device's debugfs directory */
+	VHOST_SCSI_FAULT_MAP,		/* I/O mapping: tables, bounce, iovecs */
+	VHOST_SCSI_FAULT_TMF,		/* task management */
+	VHOST_SCSI_FAULT_EVT,		/* events */
+	VHOST_SCSI_FAULT_CHANGE,	/* parameter-change samples */
+	VHOST_SCSI_FAULT_WWN,		/* configfs: a WWN */
+	VHOST_SCSI_FAULT_TPG,		/* configfs: a TPG, its registration */
+	VHOST_SCSI_FAULT_NEXUS,		/* configfs: a nexus (LIO session) */
+	VHOST_SCSI_FAULT_NR
+};
+
+DECLARE_STATIC_KEY_FALSE(vhost_scsi_fault_key);
+struct dentry;
+bool __vhost_scsi_fault(enum vhost_scsi_fault_site site);
+void vhost_scsi_fault_init(struct dentry *dir);
+
+/* True if the allocation at @site is to fail (a test armed fail_nth). */
+static inline bool vhost_scsi_fault(enum vhost_scsi_fault_site site)
+{
+	return static_branch_unlikely(&vhost_scsi_fault_key) &&
+	       __vhost_scsi_fault(site);
 }
 
 /* scsi_configfs.c */

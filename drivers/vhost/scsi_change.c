@@ -144,6 +144,8 @@ static void vhost_scsi_lun_check(struct vhost_scsi *vs, u16 tpgt,
 		vhost_scsi_lun_compare(vs, tpgt, lun->unpacked_lun, old, &now);
 		return;
 	}
+	if (vhost_scsi_fault(VHOST_SCSI_FAULT_CHANGE))
+		return;
 	old = kmemdup(&now, sizeof(now), GFP_KERNEL_ACCOUNT);
 	if (old && xa_err(xa_store(&vs->change_luns, key, old,
 				   GFP_KERNEL_ACCOUNT)))

@@ -68,6 +68,8 @@ static struct se_wwn *vhost_scsi_make_tport(struct target_fabric_configfs *tf,
 		       name);
 		return ERR_PTR(-EINVAL);
 	}
+	if (vhost_scsi_fault(VHOST_SCSI_FAULT_WWN))
+		return ERR_PTR(-ENOMEM);
 	tport = kzalloc(sizeof(*tport), GFP_KERNEL);
 	if (!tport)
 		return ERR_PTR(-ENOMEM);
@@ -96,13 +98,16 @@ static struct se_portal_group *vhost_scsi_make_tpg(struct se_wwn *wwn,
 		pr_err("invalid TPG \"%s\": want tpgt_<N> with N < 256\n", name);
 		return ERR_PTR(-EINVAL);
 	}
+	if (vhost_scsi_fault(VHOST_SCSI_FAULT_TPG))
+		return ERR_PTR(-ENOMEM);
 	tpg = kzalloc(sizeof(*tpg), GFP_KERNEL);
 	if (!tpg)
 		return ERR_PTR(-ENOMEM);
 	tpg->tpgt = tpgt;
 	tpg->tport = tport;
 	INIT_LIST_HEAD(&tpg->node);
-	ret = core_tpg_register(wwn, &tpg->se_tpg, tport->proto_id);
+	ret = vhost_scsi_fault(VHOST_SCSI_FAULT_TPG) ? -ENOMEM :
+	      core_tpg_register(wwn, &tpg->se_tpg, tport->proto_id);
 	if (ret) {
 		kfree(tpg);
 		return ERR_PTR(ret);
@@ -187,6 +192,8 @@ static int vhost_scsi_make_nexus(struct vhost_scsi_tpg *tpg, const char *name)
 	lockdep_assert_held(&vhost_scsi_mutex);
 	if (tpg->se_sess)
 		return -EEXIST;
+	if (vhost_scsi_fault(VHOST_SCSI_FAULT_NEXUS))
+		return -ENOMEM;
 	se_sess = target_setup_session(&tpg->se_tpg, 0, 0,
 				       VHOST_SCSI_PROT_OPS, name, tpg, NULL);
 	if (IS_ERR(se_sess))

@@ -197,8 +197,11 @@ static bool vhost_scsi_lun_exists(struct vhost_scsi_tpg *tpg, u16 unpacked)
 static struct vhost_scsi_tmf *vhost_scsi_tmf_alloc(struct vhost_scsi *vs,
 						   struct vhost_scsi_tmf *parent)
 {
-	struct vhost_scsi_tmf *tmf = kzalloc(sizeof(*tmf), GFP_KERNEL_ACCOUNT);
+	struct vhost_scsi_tmf *tmf;
 
+	if (vhost_scsi_fault(VHOST_SCSI_FAULT_TMF))
+		return NULL;
+	tmf = kzalloc(sizeof(*tmf), GFP_KERNEL_ACCOUNT);
 	if (!tmf)
 		return NULL;
 	tmf->vs = vs;

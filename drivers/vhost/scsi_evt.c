@@ -41,8 +41,11 @@ struct vhost_scsi_evt {
 void vhost_scsi_evt_queue(struct vhost_scsi *vs, u32 event, u8 target,
 			  u16 lun, u32 reason)
 {
-	struct vhost_scsi_evt *evt = kzalloc(sizeof(*evt), GFP_KERNEL_ACCOUNT);
+	struct vhost_scsi_evt *evt = NULL;
 	bool queued = false;
+
+	if (!vhost_scsi_fault(VHOST_SCSI_FAULT_EVT))
+		evt = kzalloc(sizeof(*evt), GFP_KERNEL_ACCOUNT);
 
 	spin_lock(&vs->evt_lock);
 	if (evt && vs->evt_count < VHOST_SCSI_MAX_EVENTS) {

@@ -62,8 +62,10 @@ static bool vhost_scsi_pool_add_chunk(struct vhost_scsi_vq *svq)
 	struct vhost_scsi_cmd *cmds;
 	unsigned int i;
 
+	if (vhost_scsi_fault(VHOST_SCSI_FAULT_POOL))
+		return false;
 	cmds = kvcalloc(n, sizeof(*cmds), GFP_KERNEL_ACCOUNT);
-	if (cmds && svq->pool_pi)
+	if (cmds && svq->pool_pi && !vhost_scsi_fault(VHOST_SCSI_FAULT_POOL))
 		prot = kvmalloc_array(n * VHOST_SCSI_INLINE_PROT_SGL,
 				      sizeof(*prot), GFP_KERNEL_ACCOUNT);
 	if (!cmds || (svq->pool_pi && !prot)) {

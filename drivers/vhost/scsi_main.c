@@ -61,13 +61,18 @@ static int vhost_scsi_open(struct inode *inode, struct file *f)
 	unsigned int io_vqs = clamp(max_io_vqs, 1U, VHOST_SCSI_MAX_IO_VQS);
 	struct vhost_scsi *vs;
 
+	if (vhost_scsi_fault(VHOST_SCSI_FAULT_DEV))
+		return -ENOMEM;
 	vs = kzalloc(sizeof(*vs), GFP_KERNEL_ACCOUNT);
 	if (!vs)
 		return -ENOMEM;
 	vs->nvqs = VHOST_SCSI_VQ_IO + io_vqs;
-	vs->vqs = kvcalloc(vs->nvqs, sizeof(*vs->vqs), GFP_KERNEL_ACCOUNT);
-	vs->vq_ptrs = kcalloc(vs->nvqs, sizeof(*vs->vq_ptrs),
-			      GFP_KERNEL_ACCOUNT);
+	if (!vhost_scsi_fault(VHOST_SCSI_FAULT_DEV))
+		vs->vqs = kvcalloc(vs->nvqs, sizeof(*vs->vqs),
+				   GFP_KERNEL_ACCOUNT);
+	if (!vhost_scsi_fault(VHOST_SCSI_FAULT_DEV))
+		vs->vq_ptrs = kcalloc(vs->nvqs, sizeof(*vs->vq_ptrs),
+				      GFP_KERNEL_ACCOUNT);
 	if (!vs->vqs || !vs->vq_ptrs)
 		goto err_free;
 
@@ -256,6 +261,8 @@ static int vhost_scsi_set_endpoint(struct vhost_scsi *vs,
 		if (!vhost_vq_access_ok(&vs->vqs[i].vq))
 			return -EFAULT;
 
+	if (vhost_scsi_fault(VHOST_SCSI_FAULT_ENDPOINT))
+		return -ENOMEM;
 	ep = kzalloc(sizeof(*ep), GFP_KERNEL_ACCOUNT);
 	if (!ep)
 		return -ENOMEM;
@@ -360,7 +367,8 @@ static long vhost_scsi_reset_owner(struct vhost_scsi *vs)
 	ret = vhost_dev_check_owner(&vs->dev);
 	if (ret)
 		goto out;
-	umem = vhost_dev_reset_owner_prepare();
+	umem = vhost_scsi_fault(VHOST_SCSI_FAULT_OWNER) ? NULL :
+	       vhost_dev_reset_owner_prepare();
 	if (!umem) {
 		ret = -ENOMEM;
 		goto out;

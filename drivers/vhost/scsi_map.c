@@ -38,9 +38,11 @@
 
 static void *vhost_scsi_alloc_guest(size_t n, size_t size)
 {
-	void *p = kmalloc_array(n, size,
-				GFP_NOWAIT | __GFP_ACCOUNT | __GFP_NOWARN);
+	void *p;
 
+	if (vhost_scsi_fault(VHOST_SCSI_FAULT_MAP))
+		return NULL;
+	p = kmalloc_array(n, size, GFP_NOWAIT | __GFP_ACCOUNT | __GFP_NOWARN);
 	return p ?: kmalloc_array(n, size, VHOST_SCSI_GFP_GUEST);
 }
 
@@ -281,7 +283,8 @@ static int vhost_scsi_bounce(struct vhost_scsi_cmd *cmd,
 	/* The limit a pinned buffer has (vhost_scsi_map_iter()). */
 	if (DIV_ROUND_UP(len, PAGE_SIZE) > VHOST_SCSI_DATA_SGL)
 		return -ENOSPC;
-	cmd->data.sgl = sgl_alloc(len, VHOST_SCSI_GFP_GUEST | __GFP_ZERO,
+	cmd->data.sgl = vhost_scsi_fault(VHOST_SCSI_FAULT_MAP) ? NULL :
+			sgl_alloc(len, VHOST_SCSI_GFP_GUEST | __GFP_ZERO,
 				  &nents);
 	if (!cmd->data.sgl)
 		return -ENOMEM;

@@ -224,7 +224,9 @@ void vhost_scsi_dev_stats_add(struct vhost_scsi *vs)
 	vs->owner_pid = task_tgid_nr(current);
 	get_task_comm(vs->owner_comm, current);
 	snprintf(name, sizeof(name), "dev-%d-%u", vs->owner_pid, vs->id);
-	vs->debugfs = debugfs_create_dir(name, vhost_scsi_debugfs);
+	vs->debugfs = vhost_scsi_fault(VHOST_SCSI_FAULT_DEBUGFS) ?
+		      ERR_PTR(-ENOMEM) :
+		      debugfs_create_dir(name, vhost_scsi_debugfs);
 	if (IS_ERR(vs->debugfs))
 		return;
 	debugfs_create_file("info", 0444, vs->debugfs, vs,
@@ -255,6 +257,7 @@ void vhost_scsi_stats_init(void)
 	vhost_scsi_debugfs = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	debugfs_create_file("stats", 0444, vhost_scsi_debugfs, NULL,
 			    &vhost_scsi_stats_fops);
+	vhost_scsi_fault_init(vhost_scsi_debugfs);
 }
 
 void vhost_scsi_stats_exit(void)

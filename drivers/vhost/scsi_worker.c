@@ -151,9 +151,11 @@ vhost_scsi_worker_create(struct vhost_scsi *vs, unsigned int first,
 			 unsigned int stride, unsigned int end,
 			 const char *name)
 {
-	struct vhost_scsi_worker *w = kzalloc(sizeof(*w), GFP_KERNEL_ACCOUNT);
+	struct vhost_scsi_worker *w = NULL;
 	unsigned int n = first - VHOST_SCSI_VQ_IO;
 
+	if (!vhost_scsi_fault(VHOST_SCSI_FAULT_WORKER))
+		w = kzalloc(sizeof(*w), GFP_KERNEL_ACCOUNT);
 	if (!w)
 		return ERR_PTR(-ENOMEM);
 	w->vs = vs;
@@ -162,8 +164,12 @@ vhost_scsi_worker_create(struct vhost_scsi *vs, unsigned int first,
 	w->end = end;
 	w->owner = current;
 	init_completion(&w->started);
-	w->task = kthread_create(vhost_scsi_worker_fn, w, "%s-%c%u", name,
-				 stride >= vs->nvqs ? 'q' : 'w', n);
+	if (vhost_scsi_fault(VHOST_SCSI_FAULT_WORKER))
+		w->task = ERR_PTR(-ENOMEM);
+	else
+		w->task = kthread_create(vhost_scsi_worker_fn, w, "%s-%c%u",
+					 name, stride >= vs->nvqs ? 'q' : 'w',
+					 n);
 	if (IS_ERR(w->task)) {
 		int err = PTR_ERR(w->task);
 
@@ -208,7 +214,8 @@ int vhost_scsi_workers_start(struct vhost_scsi *vs)
 	n = vhost_scsi_worker_count(vs, &stride);
 	if (!n)
 		return 0;
-	vs->workers = kcalloc(n, sizeof(*vs->workers), GFP_KERNEL_ACCOUNT);
+	vs->workers = vhost_scsi_fault(VHOST_SCSI_FAULT_WORKER) ? NULL :
+		      kcalloc(n, sizeof(*vs->workers), GFP_KERNEL_ACCOUNT);
 	if (!vs->workers)
 		return -ENOMEM;
 	vs->nworkers = n;

@@ -365,19 +365,26 @@ static int tur_after_hotplug(struct tctx *t)
 	return expect_good(t, "TUR after the storm", &res);
 }
 
-long slab_kb(void)
+long meminfo_kb(const char *key)
 {
 	FILE *f = fopen("/proc/meminfo", "r");
+	size_t n = strlen(key);
 	char line[128];
 	long kb = -1;
 
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Slab: %ld kB", &kb) == 1)
+		if (!strncmp(line, key, n) && line[n] == ':' &&
+		    sscanf(line + n + 1, "%ld", &kb) == 1)
 			break;
 	fclose(f);
 	return kb;
+}
+
+long slab_kb(void)
+{
+	return meminfo_kb("Slab");
 }
 
 /*

@@ -188,9 +188,12 @@ static struct layout lay_pieces = {
 	.resp_off = 0, .pieces = 40, .piece_len = 512, .indirect = true,
 };
 
-/* Header, response and data of one READ(10) of the whole data length. */
-static int read_laid_out(struct tctx *t, uint64_t area, const struct layout *l,
-			 struct want *w)
+/*
+ * Header, response and data of one READ(10) of the whole data length:
+ * T_PASS if GOOD, or with @out, T_PASS and the answer in it.
+ */
+static int read_answer(struct tctx *t, uint64_t area, const struct layout *l,
+		       struct want *w, struct vscsi_result *out)
 {
 	struct vscsi_vq *vq = vscsi_req_vq(t->dev, 0);
 	struct vscsi_seg segs[LOG_MAX_RANGES + 1];
@@ -237,7 +240,25 @@ static int read_laid_out(struct tctx *t, uint64_t area, const struct layout *l,
 	vscsi_resp_parse(vscsi_mem_ptr(&t->dev->mem, area + l->resp_off,
 				       VSCSI_RESP_SIZE), &res);
 	res.used_len = used_len;
+	if (out) {
+		*out = res;
+		return T_PASS;
+	}
 	return expect_good(t, "READ(10)", &res);
+}
+
+static int read_laid_out(struct tctx *t, uint64_t area, const struct layout *l,
+			 struct want *w)
+{
+	return read_answer(t, area, l, w, NULL);
+}
+
+static void lay_pieces_place(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < lay_pieces.pieces; i++)
+		lay_pieces.piece_off[i] = (i + 1) * LPAGE + 1024;
 }
 
 static int log_read(struct tctx *t)
@@ -246,14 +267,12 @@ static int log_read(struct tctx *t)
 	struct logmap m = { 0 };
 	struct want w = { 0 };
 	uint64_t area;
-	unsigned int i;
 	int ret = log_attach(t, &m, true);
 
 	if (ret)
 		goto out;
 	if (l == &lay_pieces)
-		for (i = 0; i < lay_pieces.pieces; i++)
-			lay_pieces.piece_off[i] = (i + 1) * LPAGE + 1024;
+		lay_pieces_place();
 	area = vscsi_mem_alloc(&t->dev->mem, LOG_AREA_PAGES * LPAGE, LPAGE);
 	if (!area) {
 		ret = tfail(t, "expected %u guest pages, got none",
@@ -640,6 +659,69 @@ static int log_chain_rewritten_in_flight(struct tctx *t)
 	return ret;
 }
 
+/* ---- fault injection: a logged READ whose mapping fails ---- */
+
+static struct logmap fault_map;
+static uint64_t fault_area;
+
+static int fault_log_prepare(struct tctx *t)
+{
+	int ret;
+
+	if (t->dev)
+		return T_PASS;
+	lay_pieces_place();
+	ret = log_attach(t, &fault_map, true);
+	if (ret)
+		return ret;
+	fault_area = vscsi_mem_alloc(&t->dev->mem, LOG_AREA_PAGES * LPAGE,
+				     LPAGE);
+	return fault_area ? T_PASS :
+	       tfail(t, "expected %u guest pages, got none", LOG_AREA_PAGES);
+}
+
+/* *@res: 0 GOOD, -ENOMEM BUSY (the guest retries), -EPROTO otherwise. */
+static int fault_log_run(struct tctx *t, int *res)
+{
+	struct vscsi_result r;
+	struct want w = { 0 };
+	int ret = read_answer(t, fault_area, &lay_pieces, &w, &r);
+
+	if (ret)
+		return ret;
+	*res = r.response != VIRTIO_SCSI_S_OK ? -EPROTO :
+	       r.status == SCSI_STATUS_GOOD ? 0 :
+	       r.status == 0x08 /* BUSY */ ? -ENOMEM : -EPROTO;
+	return T_PASS;
+}
+
+/* The retry is answered and its pages logged. */
+static int fault_log_after(struct tctx *t, int res, bool injected)
+{
+	struct want w = { 0 };
+	int ret;
+
+	(void)injected;
+	if (!res)
+		return T_PASS;
+	memset(fault_map.bits, 0, fault_map.len);
+	ret = read_laid_out(t, fault_area, &lay_pieces, &w);
+	return ret ? ret : expect_logged(t, &fault_map, &w, "retried READ");
+}
+
+/* Sweeps the 40-piece READ with LOG_ALL on: its scatterlist chunk. */
+static int fault_logged_read(struct tctx *t)
+{
+	static const struct fault_op op = {
+		.what = "logged READ", .prepare = fault_log_prepare,
+		.run = fault_log_run, .after = fault_log_after,
+	};
+	int ret = fault_sweep(t, &op);
+
+	log_unmap(&fault_map);
+	return ret;
+}
+
 const struct tcase log_cases[] = {
 	{ "log_off_marks_nothing", log_off_marks_nothing },
 	{ "log_read_split", log_read, &lay_split },
@@ -653,5 +735,6 @@ const struct tcase log_cases[] = {
 	{ "log_chain_rewritten_in_flight", log_chain_rewritten_in_flight },
 	/* Leaves a unit attention on LUN 0: the next fix_attach clears it. */
 	{ "log_ctl_answers", log_ctl_answers },
+	{ "fault_logged_read", fault_logged_read },
 	{ NULL, NULL },
 };

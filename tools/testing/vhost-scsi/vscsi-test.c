@@ -481,6 +481,8 @@ static const struct tcase *const suites[] = {
 	ioctl_cases, io_cases, bad_cases, tmf_cases, evt_cases, change_cases,
 	sec_cases, bind_cases, pi_cases, log_cases, more_cases, sec2_cases,
 	workers_cases, trace_cases,
+	/* Skip on a module without fault points (stock). */
+	fault_cases,
 	/* Hostile at random: likely to crash Debian's module, so last. */
 	fuzz_cases,
 	/* Need two CPUs and race_inject.ko: only the race suite runs them. */

@@ -79,6 +79,28 @@ extern const struct tcase pi_cases[];
 extern const struct tcase log_cases[];
 extern const struct tcase fuzz_cases[];
 extern const struct tcase trace_cases[];
+extern const struct tcase fault_cases[];
+
+/*
+ * One action under a fault sweep (cases-fault.c).  @prepare and @after run
+ * disarmed, @run armed: it puts the outcome in *@res (0: it worked, -ENOMEM
+ * or @alt_err: a clean failure) and returns T_PASS unless the rig failed.
+ * @after judges @res knowing whether a failure was injected, retries what
+ * failed, checks the device works and undoes the action.
+ */
+struct fault_op {
+	const char *what;
+	int (*prepare)(struct tctx *t);
+	int (*run)(struct tctx *t, int *res);
+	int (*after)(struct tctx *t, int res, bool injected);
+	int alt_err;
+};
+
+/*
+ * Run @op with its 1st, 2nd, ... fault point failed until it passes them
+ * all; SKIP on a module without fault points.
+ */
+int fault_sweep(struct tctx *t, const struct fault_op *op);
 
 int tfail(struct tctx *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -183,6 +205,8 @@ int slow_wait_all(struct tctx *t, struct slow_set *s, int ret);
 #define VHOST_STATS	"/sys/kernel/debug/vhost_scsi/stats"
 /* One counter of the module's debugfs stats file (VHOST_STATS), or -1. */
 long long vhost_stat(const char *name);
+/* A line of /proc/meminfo ("Slab"), kB, or -1 (cases-evt.c). */
+long meminfo_kb(const char *key);
 /* Slab in /proc/meminfo, kB, or -1 (cases-evt.c). */
 long slab_kb(void);
 
