@@ -22,7 +22,9 @@
 # LUN 2 is slow on purpose: a ramdisk behind dm-delay that holds every
 # request for $E2E_SLOW_MS, longer than the short timeout the guest's error
 # handling cases give their commands, so a command is reliably still in
-# flight in the target when the guest aborts or resets it.
+# flight in the target when the guest aborts or resets it.  For the
+# migration cases its delay drops to $E2E_MIGRATE_SLOW_MS (500): the
+# migration guest keeps I/O in flight on it across every switch-over.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -48,6 +50,15 @@ slow_setup() {
 		--table "0 $((SLOW_MB << 11)) delay /dev/ram0 0 $SLOW_MS" &&
 	dmsetup mknodes $SLOW_DM &&
 	tcli /backstores/block create slow0 /dev/mapper/$SLOW_DM
+}
+
+# slow_delay MS: LUN 2's delay from now on (the table reloaded live; LIO
+# keeps the device open).
+slow_delay() {
+	dmsetup suspend --noudevsync $SLOW_DM &&
+	dmsetup reload $SLOW_DM \
+		--table "0 $((SLOW_MB << 11)) delay /dev/ram0 0 $1" &&
+	dmsetup resume --noudevsync $SLOW_DM
 }
 
 slow_teardown() {
@@ -201,6 +212,12 @@ if [[ $parts = *" pi "* ]]; then
 	pi_guest || rc=1
 fi
 if [[ $parts = *" migrate "* ]]; then
+	# A few hundred ms: the migration guest keeps LUN 2 busy, so
+	# commands are in flight whenever QEMU stops the source's device.
+	if ! slow_delay "${E2E_MIGRATE_SLOW_MS:-500}"; then
+		echo "outer.sh: LUN 2's dm-delay table did not reload, it stays at $SLOW_MS ms"
+		rc=1
+	fi
 	"$here/migrate.sh" $WWPN /tmp/e2e-fio0.img || rc=$?
 fi
 targetcli clearconfig confirm=True >/dev/null
