@@ -111,7 +111,7 @@ build() {
 	ln -sf /usr/bin/dd "$st/root/bin/dd"
 	ln -sf /usr/bin/nice "$st/root/bin/nice"
 	ln -sf /usr/bin/bash "$st/root/bin/bash"
-	cp "$here/guest-migrate.sh" "$st/root/e2e/"
+	cp "$here/guest-migrate.sh" "$here/guest-reset.sh" "$st/root/e2e/"
 	cp "$here/../lib/ktest.sh" "$st/root/lib/"
 	size=$(($(du -sm "$st/root" | cut -f1) * 5 / 4 + 16))
 	mke2fs -q -t ext4 -O ^has_journal -d "$st/root" "$dir/root.img" "${size}M" ||

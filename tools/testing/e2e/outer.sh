@@ -7,7 +7,9 @@
 # then tears the target down.  The guest's case lines are printed as they
 # are; the target setup is case guest_target_setup, guest-run's exit
 # status case guest_suite_exit (a guest that never booted, died or
-# failed a case fails it).  Then migrate.sh migrates another guest back
+# failed a case fails it).  Then reset.sh resets a small guest with
+# writes in flight, again and again (e2e_guest_reset_under_io; E2E_PARTS
+# "reset" runs it alone).  Then migrate.sh migrates another guest back
 # and forth on the same target (the e2e_migrate_* cases).
 # E2E_ONLY=migrate runs the migration cases alone.  --list prints the
 # cases this run promises, the guests' included, and runs nothing.
@@ -184,6 +186,7 @@ if [ "${1:-}" = --list ]; then
 	echo guest_target_setup
 	"$here/guest.sh" --list
 	echo guest_suite_exit
+	"$here/reset.sh" --list
 	echo guest_pi_target_setup
 	"$here/guest-pi.sh" --list
 	echo guest_pi_suite_exit
@@ -207,6 +210,10 @@ parts=" ${E2E_PARTS:-main pi migrate} "
 [ "${E2E_BENCH:-0}" = only ] && parts=" main "
 if [[ $parts = *" main "* ]]; then
 	main_guest || rc=$?
+fi
+# Part of "main"; "reset" runs it alone.
+if [[ $parts = *" main "* || $parts = *" reset "* ]] && [ "${E2E_BENCH:-0}" != only ]; then
+	"$here/reset.sh" $WWPN /tmp/e2e-fio0.img || rc=$?
 fi
 if [[ $parts = *" pi "* ]]; then
 	pi_guest || rc=1

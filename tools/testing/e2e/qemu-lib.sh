@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck disable=SC2154,SC2034 # the caller's variables, see below
 #
-# qemu-lib.sh - sourced by migrate.sh, in the outer VM: run
+# qemu-lib.sh - sourced by migrate.sh and reset.sh, in the outer VM: run
 # the small guest that migrate.sh --build packs (migrate-init, a read-only
 # root image with bash, fio and the guest scripts) under QEMU 7.2 on the
 # vhost target, drive it over QMP and talk to it through its console and
@@ -13,7 +13,10 @@
 #   img, mbox     the fileio image behind LUN 1 and its last 4 KiB block,
 #                 the mailbox the guest reads with O_DIRECT
 #   MEM           the guest's RAM in MiB
+#   GUEST_SCRIPT  the guest's script in /e2e (default guest-migrate.sh)
 #   START_MARKER  the console line that says the script started
+#   NO_REBOOT     1 (default): QEMU runs with -no-reboot; 0 lets a
+#                 system_reset reboot the guest instead of ending QEMU
 
 # qmp SOCKET JSON: send one command, print its reply as one JSON line.
 qmp() {
@@ -74,16 +77,17 @@ mailbox() {
 # writes the page.
 declare -A QPID
 start_qemu() {
-	local i=$1
+	local i=$1 reboot=()
 	shift
+	[ "${NO_REBOOT:-1}" = 0 ] || reboot=(-no-reboot)
 	rm -f "$run/qmp-$i.sock"
 	# shellcheck disable=SC2054 # the commas belong to QEMU options
 	qemu-system-x86_64 -machine q35 -enable-kvm -cpu host,xsave=off \
-		-smp 1 -m "$MEM" -nodefaults -display none -no-reboot \
+		-smp 1 -m "$MEM" -nodefaults -display none "${reboot[@]}" \
 		-serial "file:$run/serial-$i.log" \
 		-qmp "unix:$run/qmp-$i.sock,server=on,wait=off" \
 		-kernel "/boot/vmlinuz-$(cat "$build/kver")" -initrd "$build/initrd.gz" \
-		-append "console=ttyS0 panic=-1 quiet init_on_alloc=0" \
+		-append "console=ttyS0 panic=-1 quiet init_on_alloc=0 e2e.script=${GUEST_SCRIPT:-guest-migrate.sh}" \
 		-drive "file=$build/root.img,if=virtio,format=raw,readonly=on,file.locking=off" \
 		-device "vhost-scsi-pci,wwpn=$wwpn,num_queues=2,migratable=on" \
 		"$@" </dev/null >"$run/qemu-$i.err" 2>&1 &
