@@ -217,11 +217,13 @@ migrate_once() {
 	# The source's device is stopped, the destination not yet resumed.
 	drained=$(dev_stats "${QPID[$src]}") || drained=
 	read -r c d i <<<"$drained"
-	drain_checked=$((drain_checked + 1))
 	if [ -z "$drained" ]; then
 		drain_bad+="migration $k: no counters for QEMU $src; "
-	elif [ "$c" != "$d" ] || [ "$i" != 0 ]; then
-		drain_bad+="migration $k: QEMU $src's device stopped with $c commands submitted, $d answered, $i in flight; "
+	else
+		drain_checked=$((drain_checked + 1))
+		if [ "$c" != "$d" ] || [ "$i" != 0 ]; then
+			drain_bad+="migration $k: QEMU $src's device stopped with $c commands submitted, $d answered, $i in flight; "
+		fi
 	fi
 	stop_qemu $src
 	mailbox "DONE $k"
