@@ -25,16 +25,28 @@
 # wrote during the migration, and a page the dirty log missed holds stale
 # bytes there.  fio: $FIO_MB MiB randwrite with crc32c verify on LUN 0,
 # again and again until "END", so commands are in flight in every round.
+# Slow LUN: LUN 2 (dm-delay, every request held a few hundred ms in the
+# target) takes fio rounds of $SLOW_MB MiB randwrite, 16 in flight, each
+# round read back with crc32c verify (a fresh seed per round, so a block
+# the last round wrote fails the header check), also until "END": commands
+# are in flight there whenever QEMU stops the source's device, and they
+# must be answered by the source before the destination runs.  A command
+# never answered would hang its fio for good (a 6.1 virtio_scsi re-arms
+# the timer of a timed-out command and never aborts it): after "END" the
+# guest waits a bounded time for its fio loops, then counts the requests
+# the block layer still has in flight on each LUN.
 # --list prints the cases and runs nothing.
 set -u
 
 PC_MB=8
 FIO_MB=16
+SLOW_MB=4
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../lib/ktest.sh
 . "$here/../lib/ktest.sh"
 KTEST_CASES="e2e_migrate_page_cache e2e_migrate_fio_verify
-e2e_migrate_guest_dmesg_clean"
+e2e_migrate_guest_dmesg_clean e2e_migrate_slow_lun_verify
+e2e_migrate_slow_lun_no_loss"
 if [ "${1:-}" = --list ]; then
 	ktest_list
 	exit 0
@@ -63,8 +75,8 @@ finish() {
 }
 
 echo MIGR-START
-if ! RD=$(dev_of_lun 0) || ! PC=$(dev_of_lun 1); then
-	ktest_fail e2e_migrate_page_cache "LUN 0 and 1 of target 1, got: $(echo /sys/bus/scsi/devices/*)"
+if ! RD=$(dev_of_lun 0) || ! PC=$(dev_of_lun 1) || ! SLOW=$(dev_of_lun 2); then
+	ktest_fail e2e_migrate_page_cache "LUN 0, 1 and 2 of target 1, got: $(echo /sys/bus/scsi/devices/*)"
 	finish
 fi
 mbox=$(($(cat /sys/block/"${PC#/dev/}"/size) / 8 - 1))
@@ -93,23 +105,52 @@ wait_mailbox() {
 # Sectors read from the disk so far (field 3 of its stat).
 sectors_read() { awk '{ print $3 }' /sys/block/"${PC#/dev/}"/stat; }
 
-# fio rounds until /tmp/stop: each writes $FIO_MB MiB and verifies it.
+# fio_loop NAME DEV MIB BSRANGE IODEPTH: fio rounds on DEV until
+# /tmp/stop, each a randwrite of MIB MiB then its crc32c verify, seeded
+# with the round's number; /tmp/NAME-runs counts them, /tmp/NAME-bad
+# lists the failed ones.
 fio_loop() {
 	local i=0
 	while [ ! -e /tmp/stop ]; do
 		i=$((i + 1))
-		if ! fio --name=migr --filename="$RD" --direct=1 --ioengine=libaio \
-			--rw=randwrite --bsrange=4k-128k --iodepth=8 \
-			--size=${FIO_MB}M --randseed=$i --verify=crc32c \
-			--verify_fatal=1 --do_verify=1 >/tmp/fio.out 2>&1; then
-			echo "$i: $(grep -iE 'err|verify' /tmp/fio.out | head -2 | tr '\n' ';')" >>/tmp/fio-bad
+		if ! fio --name="$1" --filename="$2" --direct=1 --ioengine=libaio \
+			--rw=randwrite --bsrange="$4" --iodepth="$5" \
+			--size="$3M" --randseed=$i --verify=crc32c \
+			--verify_fatal=1 --do_verify=1 >"/tmp/$1.out" 2>&1; then
+			echo "$i: $(grep -iE 'err|verify' "/tmp/$1.out" | head -2 | tr '\n' ';')" >>"/tmp/$1-bad"
 		fi
-		echo $i >/tmp/fio-runs
+		echo $i >"/tmp/$1-runs"
 	done
 }
 
-fio_loop &
+# wait_jobs SECONDS PID...: wait for the jobs, at most SECONDS in all;
+# fails if one still runs then (it is left running).
+wait_jobs() {
+	local end=$((SECONDS + $1)) p
+	shift
+	for p in "$@"; do
+		while kill -0 "$p" 2>/dev/null; do
+			[ $SECONDS -lt $end ] || return 1
+			sleep 0.5
+		done
+		wait "$p" 2>/dev/null
+	done
+	return 0
+}
+
+# "sdX:N ..." for each LUN whose block layer has requests in flight.
+stuck_requests() {
+	local d r w
+	for d in "$RD" "$PC" "$SLOW"; do
+		read -r r w <"/sys/block/${d#/dev/}/inflight"
+		[ $((r + w)) = 0 ] || printf '%s:%d ' "${d#/dev/}" $((r + w))
+	done
+}
+
+fio_loop fio "$RD" $FIO_MB 4k-128k 8 &
 fio_pid=$!
+fio_loop slow "$SLOW" $SLOW_MB 4k-64k 16 &
+slow_pid=$!
 rounds=0 bad=
 k=1
 while :; do
@@ -146,9 +187,13 @@ while :; do
 	k=$((k + 1))
 done
 touch /tmp/stop
-wait $fio_pid
+# A round of each loop is at most a few tens of seconds, even under TCG.
+ended=yes
+wait_jobs 150 $fio_pid $slow_pid || ended=no
+stuck=$(stuck_requests)
 runs=$(cat /tmp/fio-runs 2>/dev/null || echo 0)
-echo "MIGR-INFO rounds=$rounds page_cache_mib=$((rounds * PC_MB)) fio_runs=$runs fio_mib_verified=$((runs * FIO_MB))"
+sruns=$(cat /tmp/slow-runs 2>/dev/null || echo 0)
+echo "MIGR-INFO rounds=$rounds page_cache_mib=$((rounds * PC_MB)) fio_runs=$runs fio_mib_verified=$((runs * FIO_MB)) slow_lun_runs=$sruns slow_lun_mib_verified=$((sruns * SLOW_MB)) fio_loops_ended=$ended"
 
 if [ "$rounds" = 0 ]; then
 	ktest_fail e2e_migrate_page_cache "at least one migration round, got none (${bad:-no GO})"
@@ -163,6 +208,22 @@ elif [ "$runs" -lt 2 ]; then
 	ktest_fail e2e_migrate_fio_verify "fio to run across the migrations, got $runs runs"
 else
 	ktest_pass e2e_migrate_fio_verify
+fi
+if [ -s /tmp/slow-bad ]; then
+	ktest_fail e2e_migrate_slow_lun_verify "every fio crc32c verify on the slow LUN across $rounds migrations to pass, got failures in runs: $(tr '\n' ' ' </tmp/slow-bad)"
+elif [ "$ended" != yes ]; then
+	ktest_fail e2e_migrate_slow_lun_verify "the fio loops to end within 150 s of END, still running; requests in flight: ${stuck:-none}"
+elif [ "$sruns" -lt 2 ]; then
+	ktest_fail e2e_migrate_slow_lun_verify "fio to run on the slow LUN across the migrations, got $sruns runs"
+else
+	ktest_pass e2e_migrate_slow_lun_verify
+fi
+# virtio_scsi's aborts and resets, the SCSI layer's timeouts and errors.
+lost=$(dmesg | grep -iE 'I/O error|virtscsi_abort|device reset|timing out|rejecting I/O|offlin' | head -3 | tr '\n' ';')
+if [ -n "$stuck" ] || [ -n "$lost" ]; then
+	ktest_fail e2e_migrate_slow_lun_no_loss "every request answered, none in flight after the fio loops and no SCSI error in the kernel log, got: in flight ${stuck:-none}; log: ${lost:-clean}"
+else
+	ktest_pass e2e_migrate_slow_lun_no_loss
 fi
 trace=$(dmesg | grep -E 'BUG|WARNING|Oops|Call Trace|blocked for more' | head -3 | tr '\n' ';')
 if [ -n "$trace" ]; then

@@ -32,6 +32,14 @@
 # Cases: e2e_migrate_round_trips (every migration completed and the guest
 # answered on each destination), e2e_migrate_busy_tpg (a second QEMU on
 # the WWPN the guest holds exits with an error, fast), and the guest's.
+# e2e_migrate_slow_lun_drained: the guest keeps LUN 2 (dm-delay, outer.sh)
+# busy, and the source's device must have answered every command it sent
+# to the target core before the destination starts: once the source says
+# "completed" (its device stopped, CLEAR_ENDPOINT returned, the
+# destination not yet resumed), its debugfs counters (our module only)
+# must show as many commands completed as submitted and none in flight;
+# commands must have been seen in flight while the migration ran, or the
+# case proves nothing.
 # Only a boot that never reached the guest's start marker and shows a
 # known emulation failure is booted again (GUEST_BOOT_ATTEMPTS); a
 # migration is never retried.  Logs: $VM_OUT/migrate-serial-N.log (the
@@ -44,7 +52,11 @@ VM_TOOL=migrate
 . "$here/../vm/vm-lib.sh"
 # shellcheck source=../lib/ktest.sh
 . "$here/../lib/ktest.sh"
-KTEST_CASES="e2e_migrate_busy_tpg e2e_migrate_round_trips"
+# shellcheck source=qemu-lib.sh
+. "$here/qemu-lib.sh"
+START_MARKER=MIGR-START
+KTEST_CASES="e2e_migrate_busy_tpg e2e_migrate_round_trips
+e2e_migrate_slow_lun_drained"
 GUEST_CASES=$("$here/guest-migrate.sh" --list)
 N=${E2E_MIGRATIONS:-3}
 MEM=${E2E_MIGRATE_MEM:-256}
@@ -99,33 +111,13 @@ build() {
 	ln -sf /usr/bin/dd "$st/root/bin/dd"
 	ln -sf /usr/bin/nice "$st/root/bin/nice"
 	ln -sf /usr/bin/bash "$st/root/bin/bash"
-	cp "$here/guest-migrate.sh" "$st/root/e2e/"
+	cp "$here/guest-migrate.sh" "$here/guest-reset.sh" "$st/root/e2e/"
 	cp "$here/../lib/ktest.sh" "$st/root/lib/"
 	size=$(($(du -sm "$st/root" | cut -f1) * 5 / 4 + 16))
 	mke2fs -q -t ext4 -O ^has_journal -d "$st/root" "$dir/root.img" "${size}M" ||
 		return 1
 	echo "$KVER" >"$dir/kver"
 	rm -rf "$st"
-}
-
-# qmp SOCKET JSON: send one command, print its reply as one JSON line.
-qmp() {
-	python3 - "$1" "$2" <<'EOF'
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(30)
-s.connect(sys.argv[1])
-f = s.makefile("rw")
-def reply():
-    while True:
-        m = json.loads(f.readline())
-        if "event" not in m:
-            return m
-reply()
-f.write('{"execute": "qmp_capabilities"}\n'); f.flush(); reply()
-f.write(sys.argv[2] + "\n"); f.flush()
-print(json.dumps(reply()))
-EOF
 }
 
 mig_status() {
@@ -146,85 +138,11 @@ set_params() {
 	qmp "$run/qmp-$1.sock" "{\"execute\": \"migrate-set-parameters\", \"arguments\": {$2}}" >/dev/null
 }
 
-# Has any guest console printed line $1?
-seen() {
-	cat "$run"/serial-*.log 2>/dev/null | tr -d '\r' | grep -qxF -- "$1"
-}
-
-# wait_line LINE SECONDS PID: until the guest prints LINE; fails when
-# QEMU PID (the one running the guest) exits or time runs out.
-wait_line() {
-	local end=$((SECONDS + $2))
-	while [ $SECONDS -lt "$end" ]; do
-		seen "$1" && return 0
-		kill -0 "$3" 2>/dev/null || { seen "$1"; return; }
-		sleep 0.5
-	done
-	return 1
-}
-
-wait_file() {
-	local i
-	for i in $(seq 1 120); do
-		[ -e "$1" ] && return 0
-		sleep 0.25
-	done
-	return 1
-}
-
-mailbox() {
-	printf '%s\n' "$1" | dd of="$img" bs=4096 seek="$mbox" count=1 \
-		conv=notrunc,sync 2>/dev/null
-}
-
-# start_qemu IDX [-incoming URI]: one QEMU of the migration, in the
-# background; its pid in QPID[IDX].  init_on_alloc=0: Debian's kernel
-# zeroes every page it allocates, which marks a page-cache page dirty
-# (a CPU write) just before the device fills it, so a device write the
-# dirty log misses would mostly go unseen; without it, only the device
-# writes the page.
-declare -A QPID
-start_qemu() {
-	local i=$1
-	shift
-	rm -f "$run/qmp-$i.sock"
-	# shellcheck disable=SC2054 # the commas belong to QEMU options
-	qemu-system-x86_64 -machine q35 -enable-kvm -cpu host,xsave=off \
-		-smp 1 -m "$MEM" -nodefaults -display none -no-reboot \
-		-serial "file:$run/serial-$i.log" \
-		-qmp "unix:$run/qmp-$i.sock,server=on,wait=off" \
-		-kernel "/boot/vmlinuz-$(cat "$build/kver")" -initrd "$build/initrd.gz" \
-		-append "console=ttyS0 panic=-1 quiet init_on_alloc=0" \
-		-drive "file=$build/root.img,if=virtio,format=raw,readonly=on,file.locking=off" \
-		-device "vhost-scsi-pci,wwpn=$wwpn,num_queues=2,migratable=on" \
-		"$@" </dev/null >"$run/qemu-$i.err" 2>&1 &
-	QPID[$i]=$!
-	wait_file "$run/qmp-$i.sock"
-}
-
-stop_qemu() {
-	qmp "$run/qmp-$1.sock" '{"execute": "quit"}' >/dev/null 2>&1
-	wait "${QPID[$1]}" 2>/dev/null
-}
-
-# Boot the source; again only when the console shows an emulation failure
-# before the start marker (vm-lib.sh's VM_INFRA_RE).
-boot_source() {
-	local sig
-	for _ in $(seq 1 "${GUEST_BOOT_ATTEMPTS:-3}"); do
-		: >"$run/serial-0.log"
-		start_qemu 0
-		if wait_line MIGR-START "${GUEST_BOOT_TIMEOUT:-180}" "${QPID[0]}"; then
-			return 0
-		fi
-		sig=$(tr -d '\r' <"$run/serial-0.log" | grep -aoE "$VM_INFRA_RE" | head -n 1)
-		kill "${QPID[0]}" 2>/dev/null
-		wait "${QPID[0]}" 2>/dev/null
-		[ -n "$sig" ] || break
-		echo "migrate serial-0.log: console shows '$sig'" >>"${VM_OUT:-/tmp}/boot-retries.txt"
-	done
-	why="the guest to boot (MIGR-START), got: $(tr -d '\r' <"$run/serial-0.log" | tail -n 3 | tr '\n' ';') $(tail -n 2 "$run/qemu-0.err" | tr '\n' ';')"
-	return 1
+# note_inflight PID: the most commands seen in flight at once (max_inflight).
+note_inflight() {
+	local c d i
+	read -r c d i <<<"$(dev_stats "$1")"
+	[ "${i:-0}" -le "$max_inflight" ] || max_inflight=$i
 }
 
 # A second QEMU on the WWPN the guest holds: its firmware's virtio-scsi
@@ -255,6 +173,7 @@ case_busy_tpg() {
 # migrate_once K: from QEMU K-1 to a fresh QEMU K.
 migrate_once() {
 	local k=$1 src=$(($1 - 1)) st i during t0=$SECONDS info gostatus left total
+	local drained c d
 	wait_line "MIGR-WAIT $k" 300 "${QPID[$src]}" ||
 		{ why="migration $k: the guest to get ready (MIGR-WAIT $k)"; return 1; }
 	if ! start_qemu "$k" -incoming "unix:$run/mig-$k.sock" ||
@@ -268,6 +187,7 @@ migrate_once() {
 		read -r st left total <<<"$(mig_progress $src)"
 		[ "$st" = active ] && [ $((left * 2)) -lt "$total" ] && break
 		case "$st" in completed|failed|cancelled) break ;; esac
+		note_inflight "${QPID[$src]}"
 		sleep 0.5
 	done
 	# Should a migration complete before half its first pass was seen,
@@ -287,12 +207,24 @@ migrate_once() {
 	for i in $(seq 1 600); do
 		st=$(mig_status $src)
 		case "$st" in completed|failed|cancelled) break ;; esac
+		note_inflight "${QPID[$src]}"
 		sleep 0.5
 	done
 	info=$(qmp "$run/qmp-$src.sock" '{"execute": "query-migrate"}' |
 		grep -oE '"(total-time|downtime|dirty-sync-count)": [0-9]+' | tr -d '"' | tr '\n' ' ')
 	[ "$st" = completed ] ||
 		{ why="migration $k: status completed, got '$st': $(tr '\n' ';' <"$run/qemu-$src.err")"; return 1; }
+	# The source's device is stopped, the destination not yet resumed.
+	drained=$(dev_stats "${QPID[$src]}") || drained=
+	read -r c d i <<<"$drained"
+	if [ -z "$drained" ]; then
+		drain_bad+="migration $k: no counters for QEMU $src; "
+	else
+		drain_checked=$((drain_checked + 1))
+		if [ "$c" != "$d" ] || [ "$i" != 0 ]; then
+			drain_bad+="migration $k: QEMU $src's device stopped with $c commands submitted, $d answered, $i in flight; "
+		fi
+	fi
 	stop_qemu $src
 	mailbox "DONE $k"
 	for i in $(seq 1 240); do
@@ -300,7 +232,7 @@ migrate_once() {
 		kill -0 "${QPID[$k]}" 2>/dev/null || break
 		sleep 0.5
 	done
-	echo "MIGRATE: migration $k: QEMU $src -> $k, status at GO: $gostatus, when the guest had read: $during, $info, $((SECONDS - t0)) s, guest: $(cat "$run"/serial-*.log | tr -d '\r' | grep "^MIGR-CHECK $k ")"
+	echo "MIGRATE: migration $k: QEMU $src -> $k, status at GO: $gostatus, when the guest had read: $during, $info, $((SECONDS - t0)) s, source device at the end (cmds completed inflight): ${drained:-none}, guest: $(cat "$run"/serial-*.log | tr -d '\r' | grep "^MIGR-CHECK $k ")"
 	cat "$run"/serial-*.log | tr -d '\r' | grep -q "^MIGR-CHECK $k " ||
 		{ why="migration $k: the guest to answer on the destination (MIGR-CHECK $k)"; return 1; }
 }
@@ -322,7 +254,8 @@ round_trips() {
 		{ why="the guest to read during at least one of $N migrations, got none (each completed before its first pass was seen)"; return 1; }
 	mailbox END
 	rc=0
-	for k in $(seq 1 240); do
+	# The guest gives its fio loops up to 150 s to end.
+	for k in $(seq 1 400); do
 		kill -0 "${QPID[$last]}" 2>/dev/null || break
 		sleep 0.5
 	done
@@ -345,7 +278,7 @@ esac
 wwpn=${1:?} img=${2:?}
 mbox=$(($(stat -c %s "$img") / 4096 - 1))
 rm -rf "$run" && mkdir -p "$run"
-why='' busy=0 overlaps=0
+why='' busy=0 overlaps=0 max_inflight=0 drain_bad='' drain_checked=0
 busy_done() { [ "$busy" = 1 ]; }
 t0=$SECONDS
 if [ ! -s "$build/root.img" ]; then
@@ -367,6 +300,18 @@ lines=$(cat "$run"/serial-*.log 2>/dev/null | tr -d '\r')
 echo "$lines" | grep -E '^MIGR-INFO' | sed 's/^MIGR-INFO/MIGRATE:/'
 echo "MIGRATE: total $((SECONDS - t0)) s, $overlaps of $N migrations still active when the guest started reading"
 busy_done || ktest_fail e2e_migrate_busy_tpg "the guest to boot first: $why"
+echo "MIGRATE: slow LUN: $drain_checked stopped sources checked, at most $max_inflight commands seen in flight in a source's device during the switch-overs"
+if [ "${VHOST_SCSI_MODULE:-ours}" = stock ]; then
+	ktest_skip e2e_migrate_slow_lun_drained "Debian's module has no per-device counters"
+elif [ -n "$drain_bad" ]; then
+	ktest_fail e2e_migrate_slow_lun_drained "each source device to answer every command before the destination starts, got: $drain_bad"
+elif [ "$drain_checked" = 0 ]; then
+	ktest_fail e2e_migrate_slow_lun_drained "a migration to complete, got none: $why"
+elif [ "$max_inflight" = 0 ]; then
+	ktest_fail e2e_migrate_slow_lun_drained "commands in flight in the source's device while a migration ran, saw none"
+else
+	ktest_pass e2e_migrate_slow_lun_drained
+fi
 for c in $GUEST_CASES; do
 	l=$(echo "$lines" | grep -E "^(PASS|FAIL|SKIP): $c(:|$)" | head -n 1)
 	if [ -n "$l" ]; then

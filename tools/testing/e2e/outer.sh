@@ -7,7 +7,9 @@
 # then tears the target down.  The guest's case lines are printed as they
 # are; the target setup is case guest_target_setup, guest-run's exit
 # status case guest_suite_exit (a guest that never booted, died or
-# failed a case fails it).  Then migrate.sh migrates another guest back
+# failed a case fails it).  Then reset.sh resets a small guest with
+# writes in flight, again and again (e2e_guest_reset_under_io; E2E_PARTS
+# "reset" runs it alone).  Then migrate.sh migrates another guest back
 # and forth on the same target (the e2e_migrate_* cases).
 # E2E_ONLY=migrate runs the migration cases alone.  --list prints the
 # cases this run promises, the guests' included, and runs nothing.
@@ -22,7 +24,9 @@
 # LUN 2 is slow on purpose: a ramdisk behind dm-delay that holds every
 # request for $E2E_SLOW_MS, longer than the short timeout the guest's error
 # handling cases give their commands, so a command is reliably still in
-# flight in the target when the guest aborts or resets it.
+# flight in the target when the guest aborts or resets it.  For the
+# migration cases its delay drops to $E2E_MIGRATE_SLOW_MS (500): the
+# migration guest keeps I/O in flight on it across every switch-over.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -48,6 +52,15 @@ slow_setup() {
 		--table "0 $((SLOW_MB << 11)) delay /dev/ram0 0 $SLOW_MS" &&
 	dmsetup mknodes $SLOW_DM &&
 	tcli /backstores/block create slow0 /dev/mapper/$SLOW_DM
+}
+
+# slow_delay MS: LUN 2's delay from now on (the table reloaded live; LIO
+# keeps the device open).
+slow_delay() {
+	dmsetup suspend --noudevsync $SLOW_DM &&
+	dmsetup reload $SLOW_DM \
+		--table "0 $((SLOW_MB << 11)) delay /dev/ram0 0 $1" &&
+	dmsetup resume --noudevsync $SLOW_DM
 }
 
 slow_teardown() {
@@ -173,6 +186,7 @@ if [ "${1:-}" = --list ]; then
 	echo guest_target_setup
 	"$here/guest.sh" --list
 	echo guest_suite_exit
+	"$here/reset.sh" --list
 	echo guest_pi_target_setup
 	"$here/guest-pi.sh" --list
 	echo guest_pi_suite_exit
@@ -197,10 +211,20 @@ parts=" ${E2E_PARTS:-main pi migrate} "
 if [[ $parts = *" main "* ]]; then
 	main_guest || rc=$?
 fi
+# Part of "main"; "reset" runs it alone.
+if [[ $parts = *" main "* || $parts = *" reset "* ]] && [ "${E2E_BENCH:-0}" != only ]; then
+	"$here/reset.sh" $WWPN /tmp/e2e-fio0.img || rc=$?
+fi
 if [[ $parts = *" pi "* ]]; then
 	pi_guest || rc=1
 fi
 if [[ $parts = *" migrate "* ]]; then
+	# A few hundred ms: the migration guest keeps LUN 2 busy, so
+	# commands are in flight whenever QEMU stops the source's device.
+	if ! slow_delay "${E2E_MIGRATE_SLOW_MS:-500}"; then
+		echo "outer.sh: LUN 2's dm-delay table did not reload, it stays at $SLOW_MS ms"
+		rc=1
+	fi
 	"$here/migrate.sh" $WWPN /tmp/e2e-fio0.img || rc=$?
 fi
 targetcli clearconfig confirm=True >/dev/null
