@@ -79,6 +79,7 @@ extern const struct tcase pi_cases[];
 extern const struct tcase log_cases[];
 extern const struct tcase fuzz_cases[];
 extern const struct tcase trace_cases[];
+extern const struct tcase life_cases[];
 
 int tfail(struct tctx *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
