@@ -18,9 +18,10 @@
  *                    in two regions, then whole again) under WRITEs
  *   queues128        128 request queues of 1024 entries, every
  *                    descriptor holding a WRITE
- * Every scenario's first cycle, and every LIFE_SLOW_EVERY-th, puts its
- * WRITEs on the slow (dm-delay) LUN; the others on the ramdisk LUN, where
- * they are in flight for a short time only, which keeps the run short.
+ * The first cycle, and every LIFE_SLOW_EVERY-th, of each scenario but
+ * two_wwn and queues128 puts its WRITEs on the slow (dm-delay) LUN; the
+ * others go to the ramdisk LUN, where they are in flight for a short time
+ * only, which keeps the run short.
  *
  * Data: a region of LIFE_BLOCKS blocks on each backstore holds one
  * generation of fill_pattern() per block; a shadow says which generation
@@ -232,8 +233,8 @@ static void batch_poll(struct vscsi_dev *dev, struct batch *b)
 }
 
 /* Run @cmd, again while it meets a unit attention (a LUN came or went). */
-static int run_past_ua(struct tctx *t, struct vscsi_dev *dev,
-		       struct vscsi_cmd *cmd, struct vscsi_result *res)
+static int run_past_ua(struct vscsi_dev *dev, struct vscsi_cmd *cmd,
+		       struct vscsi_result *res)
 {
 	struct scsi_sense s;
 	unsigned int tries;
@@ -249,7 +250,6 @@ static int run_past_ua(struct tctx *t, struct vscsi_dev *dev,
 		if (s.key != SCSI_SENSE_UNIT_ATTENTION)
 			break;
 	}
-	(void)t;
 	return ret;
 }
 
@@ -262,7 +262,7 @@ static int ua_clear(struct life *L, struct disk *d)
 	int ret;
 
 	tur_cmd_init(L->t, &cmd, d->lun, cdb);
-	ret = run_past_ua(L->t, L->t->dev, &cmd, &res);
+	ret = run_past_ua(L->t->dev, &cmd, &res);
 	if (ret)
 		return tfail(L->t, "expected TUR to %s answered, got %s",
 			     d->name, err_name(ret));
@@ -328,7 +328,7 @@ static int disk_io(struct life *L, struct disk *d, bool write,
 		cmd.data_out_len = sizeof(buf);
 	}
 	cmd.timeout_ms = LIFE_WAIT_MS;
-	ret = run_past_ua(t, t->dev, &cmd, &res);
+	ret = run_past_ua(t->dev, &cmd, &res);
 	if (ret)
 		return tfail(t, "expected the %s of %s after %s answered, got "
 			     "%s", write ? "WRITE" : "read-back", d->name,
@@ -855,7 +855,7 @@ static int big_verify(struct life *L, struct big *b, uint32_t gen)
 		n = b->n - i < BIG_READ_BLOCKS ? b->n - i : BIG_READ_BLOCKS;
 		read10_cmd_init(t, &cmd, L->rd.lun, cdb, BIG_LBA + i, n, buf,
 				n * 512);
-		ret = run_past_ua(t, b->dev, &cmd, &res);
+		ret = run_past_ua(b->dev, &cmd, &res);
 		if (ret)
 			return tfail(t, "expected the scratch read-back "
 				     "answered, got %s", err_name(ret));
