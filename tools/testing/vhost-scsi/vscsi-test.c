@@ -485,6 +485,11 @@ static const struct tcase *const suites[] = {
 	fault_cases,
 	/* Hostile at random: likely to crash Debian's module, so last. */
 	fuzz_cases,
+	/*
+	 * A thousand teardowns under I/O: after the fuzzer, whose hostile
+	 * requests it does not depend on, for the same reason.
+	 */
+	life_cases,
 	/* Need two CPUs and race_inject.ko: only the race suite runs them. */
 	race_cases,
 };

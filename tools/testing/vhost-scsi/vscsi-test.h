@@ -80,6 +80,7 @@ extern const struct tcase log_cases[];
 extern const struct tcase fuzz_cases[];
 extern const struct tcase trace_cases[];
 extern const struct tcase fault_cases[];
+extern const struct tcase life_cases[];
 
 /*
  * One action under a fault sweep (cases-fault.c).  @prepare and @after run
