@@ -1265,9 +1265,10 @@ static int vq_stopped_poke(struct fz *f, struct vscsi_vq *vq, unsigned int base)
 	if (ret != -EINVAL)
 		return fz_fail(f, "vq %u: SET_VRING_NUM %u while stopped: expected EINVAL, got %s",
 			       vq->index, bad, strerror(-ret));
-	ret = vscsi_vq_set_addr(vq, (uint8_t *)vq->desc + 8, NULL, NULL);
+	/* vhost checks the avail and used alignment, not the table's */
+	ret = vscsi_vq_set_addr(vq, NULL, NULL, (uint8_t *)vq->used + 2);
 	if (ret != -EINVAL)
-		return fz_fail(f, "vq %u: SET_VRING_ADDR with a misaligned descriptor table: expected EINVAL, got %s",
+		return fz_fail(f, "vq %u: SET_VRING_ADDR with a misaligned used ring: expected EINVAL, got %s",
 			       vq->index, strerror(-ret));
 	ret = vq_set_fd(vq, VHOST_SET_VRING_CALL, -1);
 	if (!ret)
