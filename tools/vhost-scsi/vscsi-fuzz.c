@@ -87,6 +87,7 @@ struct fz_req {
 	char what[200];
 	struct fz_chain *chain;	/* as published, for the report */
 	uint16_t avail_idx;	/* its avail entry */
+	unsigned int live_idx;	/* its place in fz.live */
 };
 
 /* A chain as built in local memory, before it reaches the ring. */
@@ -613,19 +614,17 @@ static int live_add(struct fz *f, struct fz_req *r)
 		f->live = n;
 		f->live_cap = f->live_cap * 2 + 64;
 	}
+	r->live_idx = f->nlive;
 	f->live[f->nlive++] = r;
 	return 0;
 }
 
 static void live_del(struct fz *f, struct fz_req *r)
 {
-	unsigned int i;
+	struct fz_req *last = f->live[--f->nlive];
 
-	for (i = 0; i < f->nlive; i++)
-		if (f->live[i] == r) {
-			f->live[i] = f->live[--f->nlive];
-			return;
-		}
+	f->live[r->live_idx] = last;
+	last->live_idx = r->live_idx;
 }
 
 /*
@@ -920,6 +919,28 @@ static int wait_failed(struct fz *f, struct vscsi_vq *vq, unsigned int left)
 		       "never returned", f->live[i]->seq, f->live[i]->what);
 }
 
+/*
+ * Collect every returned chain of @vq from slot @from on (the lowest
+ * returned one: vscsi_vq_wait_any()), one pass over the ring per
+ * wake-up; *@left counts down the fuzzer's own chains.
+ */
+static int vq_collect_all(struct fz *f, struct vscsi_vq *vq, int from,
+			  unsigned int *left)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = from; i < vq->num; i++) {
+		if (!vq->slots[i].done)
+			continue;
+		*left -= vq->slots[i].owner && *left;
+		ret = batch_collect(f, vq, i);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 /* Every chain on the control and request queues comes back in time. */
 static int batch_wait(struct fz *f)
 {
@@ -932,13 +953,13 @@ static int batch_wait(struct fz *f)
 
 		if (q == VSCSI_VQ_EVT)
 			continue;
-		for (left = vq_pending(f, vq); left; left--) {
+		for (left = vq_pending(f, vq); left;) {
 			int64_t ms = deadline - vscsi_now_ms();
 
 			head = vscsi_vq_wait_any(vq, ms > 0 ? (int)ms : 0);
 			if (head < 0)
 				return wait_failed(f, vq, left);
-			ret = batch_collect(f, vq, head);
+			ret = vq_collect_all(f, vq, head, &left);
 			if (ret)
 				return ret;
 		}

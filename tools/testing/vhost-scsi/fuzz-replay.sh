@@ -14,11 +14,11 @@
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
-env=$("$here/setup-targets.sh") && eval "$env" || {
+if ! env=$("$here/setup-targets.sh") || ! eval "$env"; then
 	echo "fuzz-replay: setup-targets.sh failed" >&2
 	"$here/teardown-targets.sh"
 	exit 2
-}
+fi
 luns=
 for l in ${VSCSI_LUNS//,/ }; do
 	[ "$l" = "${VSCSI_SLOW_LUN:--1}" ] || luns=${luns:+$luns,}$l
