@@ -20,7 +20,8 @@
  *  - used.len never exceeds the device-writable bytes of the chain;
  *  - nothing outside the chain's device-writable bytes changed: each
  *    request lives in its own allocation with a page of poisoned slack on
- *    either side, and every byte of it is compared with a shadow copy;
+ *    either side, and every byte of it is compared with what was
+ *    published (the slack with the poison, the rest with a shadow copy);
  *  - a well-formed request gets a response written;
  *  - every request queue still answers a TEST UNIT READY with GOOD after
  *    each batch;
@@ -75,7 +76,7 @@ struct fz_req {
 	struct vscsi_vq *vq;
 	int head;
 	uint64_t gpa, alloc;	/* the request's own allocation */
-	uint8_t *shadow;	/* the allocation as published */
+	uint8_t *shadow;	/* the allocation as published, but its slack */
 	/* Device-writable ranges of the allocation: offset, length. */
 	uint64_t wr_off[FZ_MAXD], wr_len[FZ_MAXD];
 	unsigned int nwr;
@@ -644,8 +645,8 @@ static struct fz_req *req_alloc(struct fz *f, struct vscsi_vq *vq,
 	r->vq = vq;
 	r->seq = f->seq;
 	r->alloc = PAGE + FZ_TABLE + out_len + 64 + in_len + PAGE;
-	r->gpa = vscsi_mem_alloc(&f->dev->mem, r->alloc, 64);
-	r->shadow = malloc(r->alloc);
+	r->gpa = vscsi_mem_alloc_raw(&f->dev->mem, r->alloc, 64);
+	r->shadow = malloc(r->alloc - 2 * PAGE);
 	if (!r->gpa || !r->shadow) {
 		req_free(f, r);
 		return NULL;
@@ -693,8 +694,9 @@ static int req_chain(struct fz *f, struct fz_req *r, uint32_t out_len,
 	chain_writable(r, &c);
 	if (c.indirect)
 		chain_table(f, r, &c);
-	memcpy(r->shadow, vscsi_mem_ptr(&f->dev->mem, r->gpa, r->alloc),
-	       r->alloc);
+	memcpy(r->shadow, vscsi_mem_ptr(&f->dev->mem, r->gpa + PAGE,
+					r->alloc - 2 * PAGE),
+	       r->alloc - 2 * PAGE);
 	if (r->vq->num_free < (c.indirect ? 1 : c.n))
 		return -ENOSPC;
 	r->avail_idx = r->vq->avail_idx;
@@ -806,29 +808,56 @@ static bool req_writable(const struct fz_req *r, uint64_t i)
 	return false;
 }
 
-/*
- * The first byte outside the writable ranges that differs from the
- * shadow, or -1.  The ranges are few: compare the whole allocation at
- * once and look closer only where it differs.
- */
-static int64_t req_overrun(const struct fz_req *r, const uint8_t *p)
+/* A page of the poison, to compare each request's slack with. */
+static const uint8_t *poison_page(void)
 {
-	uint64_t at = 0, i;
+	static uint8_t page[PAGE];
 
-	while (at < r->alloc) {
-		const uint8_t *a = p + at, *b = r->shadow + at;
-		uint64_t n = r->alloc - at, step = n < 4096 ? n : 4096;
+	if (page[0] != FZ_POISON)
+		memset(page, FZ_POISON, sizeof(page));
+	return page;
+}
 
-		if (!memcmp(a, b, step)) {
-			at += step;
+/* Byte @i of @r's allocation as published. */
+static uint8_t req_published(const struct fz_req *r, uint64_t i)
+{
+	if (i < PAGE || i >= r->alloc - PAGE)
+		return FZ_POISON;
+	return r->shadow[i - PAGE];
+}
+
+/*
+ * The first byte of [@at, @end) outside the writable ranges that differs
+ * from @ref (published bytes from @at on), or -1.  The ranges are few:
+ * compare a page at once and look closer only where it differs.
+ */
+static int64_t req_overrun_in(const struct fz_req *r, const uint8_t *p,
+			      uint64_t at, uint64_t end, const uint8_t *ref)
+{
+	uint64_t i, step;
+
+	for (; at < end; at += step, ref += step) {
+		step = end - at < PAGE ? end - at : PAGE;
+		if (!memcmp(p + at, ref, step))
 			continue;
-		}
 		for (i = 0; i < step; i++)
-			if (a[i] != b[i] && !req_writable(r, at + i))
+			if (p[at + i] != ref[i] && !req_writable(r, at + i))
 				return at + i;
-		at += step;
 	}
 	return -1;
+}
+
+/* The first byte outside the writable ranges that changed, or -1. */
+static int64_t req_overrun(const struct fz_req *r, const uint8_t *p)
+{
+	int64_t i = req_overrun_in(r, p, 0, PAGE, poison_page());
+
+	if (i < 0)
+		i = req_overrun_in(r, p, PAGE, r->alloc - PAGE, r->shadow);
+	if (i < 0)
+		i = req_overrun_in(r, p, r->alloc - PAGE, r->alloc,
+				   poison_page());
+	return i;
 }
 
 /* The checks on a chain the device returned. */
@@ -863,7 +892,7 @@ static int req_check(struct fz *f, struct fz_req *r, uint32_t used_len)
 			       i < PAGE ? "leading slack" :
 			       (uint64_t)i >= r->alloc - PAGE ? "trailing slack" :
 			       "table, readable or gap",
-			       r->shadow[i], p[i], r->what);
+			       req_published(r, i), p[i], r->what);
 	/* virtio_scsi_cmd_resp.response is byte 11; 0xa5 is no response */
 	if (r->check_resp && (used_len < r->resp_len ||
 			      p[r->resp_off + 11] == FZ_POISON))
