@@ -252,15 +252,10 @@ static int fault_open_after(struct tctx *t, int res, bool injected UNUSED)
 	return T_PASS;
 }
 
-static int fault_open(struct tctx *t)
-{
-	static const struct fault_op op = {
-		.what = "open", .run = fault_open_run,
-		.after = fault_open_after,
-	};
-
-	return fault_sweep(t, &op);
-}
+static const struct fault_op open_op = {
+	.what = "open", .run = fault_open_run,
+	.after = fault_open_after,
+};
 
 /* ---- SET_ENDPOINT, with one worker thread per queue ---- */
 
@@ -373,15 +368,10 @@ static int fault_owner_after(struct tctx *t, int res, bool injected UNUSED)
 	return ret;
 }
 
-static int fault_reset_owner(struct tctx *t)
-{
-	static const struct fault_op op = {
-		.what = "RESET_OWNER", .prepare = fault_owner_prepare,
-		.run = fault_owner_run, .after = fault_owner_after,
-	};
-
-	return fault_sweep(t, &op);
-}
+static const struct fault_op owner_op = {
+	.what = "RESET_OWNER", .prepare = fault_owner_prepare,
+	.run = fault_owner_run, .after = fault_owner_after,
+};
 
 /* ---- I/O mapping ---- */
 
@@ -547,15 +537,10 @@ static int fault_pool_after(struct tctx *t, int res,
 	return res ? slow_lun_usable(t, "after TASK SET FULL") : T_PASS;
 }
 
-static int fault_pool_grow(struct tctx *t)
-{
-	static const struct fault_op op = {
-		.what = "pool growth", .prepare = fault_pool_prepare,
-		.run = fault_pool_run, .after = fault_pool_after,
-	};
-
-	return fault_sweep(t, &op);
-}
+static const struct fault_op pool_op = {
+	.what = "pool growth", .prepare = fault_pool_prepare,
+	.run = fault_pool_run, .after = fault_pool_after,
+};
 
 /* ---- TMF ---- */
 
@@ -586,15 +571,10 @@ static int fault_tmf_after(struct tctx *t, int res, bool injected UNUSED)
 	return ret;
 }
 
-static int fault_tmf(struct tctx *t)
-{
-	static const struct fault_op op = {
-		.what = "TMF", .prepare = fault_io_prepare,
-		.run = fault_tmf_run, .after = fault_tmf_after,
-	};
-
-	return fault_sweep(t, &op);
-}
+static const struct fault_op tmf_op = {
+	.what = "TMF", .prepare = fault_io_prepare,
+	.run = fault_tmf_run, .after = fault_tmf_after,
+};
 
 /* ---- events ---- */
 
@@ -652,15 +632,10 @@ static int fault_evt_after(struct tctx *t, int res UNUSED,
 	return T_PASS;
 }
 
-static int fault_evt(struct tctx *t)
-{
-	static const struct fault_op op = {
-		.what = "event", .prepare = fault_evt_prepare,
-		.run = fault_evt_run, .after = fault_evt_after,
-	};
-
-	return fault_sweep(t, &op);
-}
+static const struct fault_op evt_op = {
+	.what = "event", .prepare = fault_evt_prepare,
+	.run = fault_evt_run, .after = fault_evt_after,
+};
 
 /* ---- configfs: WWN, TPG, nexus ---- */
 
@@ -733,15 +708,21 @@ static int fault_configfs(struct tctx *t)
 	return fault_sweep(t, &op);
 }
 
+/* A case that is one sweep: its fault_op is the table's argument. */
+static int fault_case(struct tctx *t)
+{
+	return fault_sweep(t, t->arg);
+}
+
 const struct tcase fault_cases[] = {
-	{ "fault_open", fault_open },
+	{ "fault_open", fault_case, &open_op },
 	{ "fault_set_endpoint", fault_set_endpoint },
 	{ "fault_set_endpoint_pi", fault_set_endpoint, "pi" },
-	{ "fault_reset_owner", fault_reset_owner },
+	{ "fault_reset_owner", fault_case, &owner_op },
 	{ "fault_io_map", fault_io_map },
-	{ "fault_pool_grow", fault_pool_grow },
-	{ "fault_tmf", fault_tmf },
-	{ "fault_evt", fault_evt },
+	{ "fault_pool_grow", fault_case, &pool_op },
+	{ "fault_tmf", fault_case, &tmf_op },
+	{ "fault_evt", fault_case, &evt_op },
 	{ "fault_configfs", fault_configfs },
 	{ NULL, NULL },
 };
