@@ -230,6 +230,7 @@ struct vhost_scsi_stats {
 	u64 pool_shrunk;	/* chunks freed from an idle command pool */
 	u64 tmfs;		/* task management functions received */
 	u64 ans;		/* asynchronous notification requests */
+	u64 ordered_as_simple;	/* ORDERED commands run as SIMPLE */
 	u64 events;		/* events delivered to the event queue */
 	u64 events_missed;	/* events dropped for lack of buffers */
 	u64 logged;		/* writes marked in the dirty log (LOG_ALL) */

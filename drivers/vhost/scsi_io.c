@@ -444,7 +444,6 @@ static void vhost_scsi_submit(struct vhost_scsi_cmd *cmd,
 
 	BUILD_BUG_ON(VHOST_SCSI_SAM_SIMPLE_TAG != TCM_SIMPLE_TAG);
 	BUILD_BUG_ON(VHOST_SCSI_SAM_HEAD_TAG != TCM_HEAD_TAG);
-	BUILD_BUG_ON(VHOST_SCSI_SAM_ORDERED_TAG != TCM_ORDERED_TAG);
 	BUILD_BUG_ON(VHOST_SCSI_SAM_ACA_TAG != TCM_ACA_TAG);
 	memset(se_cmd, 0, sizeof(*se_cmd));
 	/* The target core writes sense without clearing what it skips. */
@@ -453,6 +452,8 @@ static void vhost_scsi_submit(struct vhost_scsi_cmd *cmd,
 	cmd->data_len = len;
 	vhost_scsi_count(cmds);
 	vhost_scsi_qcount(cmd->svq, cmds);
+	if (req->hdr.task_attr == VIRTIO_SCSI_S_ORDERED)
+		vhost_scsi_count(ordered_as_simple);
 	/* Only the completion's tracepoint needs it (scsi_trace.h). */
 	cmd->submit_ns = trace_vhost_scsi_cmd_complete_enabled() ?
 			 ktime_get_ns() : 0;

@@ -152,15 +152,24 @@ unsigned int vhost_scsi_cdb_len(const u8 *cdb)
  * vhost_scsi_task_attr() - map a virtio task attribute to the SAM code
  * @virtio_attr: VIRTIO_SCSI_S_{SIMPLE,ORDERED,HEAD,ACA}
  *
- * Return: the matching VHOST_SCSI_SAM_*_TAG, or -EINVAL for an unknown value.
+ * ORDERED is handed to the target core as SIMPLE.  The 6.1 target core
+ * counts a SIMPLE or HEAD OF QUEUE command it aborted after starting it
+ * as running forever (target_handle_abort() skips the task-attribute
+ * bookkeeping), and an ORDERED command waits for that count to reach 0:
+ * after any abort that caught a command at the backstore, the next
+ * ORDERED command on that backstore, and every command behind it from
+ * any initiator, would never run, and the guest's device close would
+ * wait for them forever.
+ *
+ * Return: the VHOST_SCSI_SAM_*_TAG to submit, or -EINVAL for an unknown
+ * value.
  */
 int vhost_scsi_task_attr(u8 virtio_attr)
 {
 	switch (virtio_attr) {
 	case VS_S_SIMPLE:
-		return VHOST_SCSI_SAM_SIMPLE_TAG;
 	case VS_S_ORDERED:
-		return VHOST_SCSI_SAM_ORDERED_TAG;
+		return VHOST_SCSI_SAM_SIMPLE_TAG;
 	case VS_S_HEAD:
 		return VHOST_SCSI_SAM_HEAD_TAG;
 	case VS_S_ACA:

@@ -421,7 +421,7 @@ static void dir_in_never_for_writes(void)
 static void task_attr_mapping(void)
 {
 	CHECK_EQ("simple", vhost_scsi_task_attr(0), 0x20);
-	CHECK_EQ("ordered", vhost_scsi_task_attr(1), 0x22);
+	CHECK_EQ("ordered runs as simple", vhost_scsi_task_attr(1), 0x20);
 	CHECK_EQ("head", vhost_scsi_task_attr(2), 0x21);
 	CHECK_EQ("aca", vhost_scsi_task_attr(3), 0x24);
 	CHECK_EQ("unknown", vhost_scsi_task_attr(4), -EINVAL);

@@ -521,13 +521,12 @@ out:
 	return ret;
 }
 
-/* After a LUN reset that ended reads, new reads on that LUN succeed. */
-static int tmf_lun_reset_then_read(struct tctx *t)
+/*
+ * A LUN reset of the slow LUN while the backstore holds reads; then the
+ * LUN answers a TUR again.
+ */
+static int slow_reset_with_reads(struct tctx *t, struct slow_set *s)
 {
-	struct slow_set *s = calloc(1, sizeof(*s));
-	struct vscsi_result res;
-	struct vscsi_cmd cmd;
-	uint8_t cdb[16], data[512];
 	int ret;
 
 	if (!s)
@@ -540,8 +539,20 @@ static int tmf_lun_reset_then_read(struct tctx *t)
 				 t->cfg->target, t->cfg->slow_lun, 0,
 				 FUNCTION_COMPLETE, "with reads in flight");
 	ret = slow_wait_all(t, s, ret);
-	if (!ret)
-		ret = slow_lun_usable(t, "TUR to the slow LUN after the reset");
+	return ret ? ret : slow_lun_usable(t, "TUR to the slow LUN after "
+					   "the reset");
+}
+
+/* After a LUN reset that ended reads, new reads on that LUN succeed. */
+static int tmf_lun_reset_then_read(struct tctx *t)
+{
+	struct slow_set *s = calloc(1, sizeof(*s));
+	struct vscsi_result res;
+	struct vscsi_cmd cmd;
+	uint8_t cdb[16], data[512];
+	int ret;
+
+	ret = slow_reset_with_reads(t, s);
 	if (!ret) {
 		cmd_init(t, &cmd, t->cfg->slow_lun);
 		cmd.cdb = cdb;
@@ -996,6 +1007,43 @@ out:
 	return ret;
 }
 
+/*
+ * A LUN reset ends reads the backstore holds, then an ORDERED command on
+ * that LUN must be answered (and counted as run SIMPLE): handed to
+ * Debian's 6.1 target core as ORDERED it would wait forever behind the
+ * aborted reads, and so would the device's close.
+ */
+static int tmf_reset_then_ordered(struct tctx *t)
+{
+	struct slow_set *s = calloc(1, sizeof(*s));
+	struct vscsi_result res;
+	struct vscsi_cmd cmd;
+	long long ordered;
+	uint8_t cdb[6];
+	int ret;
+
+	ret = slow_reset_with_reads(t, s);
+	if (ret)
+		goto out;
+	ordered = vhost_stat("ordered_as_simple");
+	tur_cmd_init(t, &cmd, t->cfg->slow_lun, cdb);
+	cmd.task_attr = VIRTIO_SCSI_S_ORDERED;
+	cmd.timeout_ms = t->cfg->slow_ms * 2 + t->cfg->drop_ms;
+	ret = vscsi_cmd_run(t->dev, &cmd, &res);
+	if (ret) {
+		ret = tfail(t, "expected an ORDERED TUR after the reset to be "
+			    "answered, got %s", err_name(ret));
+		goto out;
+	}
+	ret = expect_good(t, "ORDERED TUR after the reset", &res);
+	if (!ret)
+		ret = expect_one_more(t, VHOST_STATS " ordered_as_simple",
+				      ordered, vhost_stat("ordered_as_simple"));
+out:
+	free(s);
+	return ret;
+}
+
 const struct tcase tmf_cases[] = {
 	{ "tmf_abort_task_idle", tmf_idle, &idle_abort_task },
 	{ "tmf_abort_task_set_idle", tmf_idle, &idle_abort_task_set },
@@ -1013,6 +1061,7 @@ const struct tcase tmf_cases[] = {
 	{ "tmf_query_task_inflight", tmf_inflight, &busy_query_task },
 	{ "tmf_query_task_set_inflight", tmf_inflight, &busy_query_task_set },
 	{ "tmf_lun_reset_then_read", tmf_lun_reset_then_read },
+	{ "tmf_reset_then_ordered", tmf_reset_then_ordered },
 	{ "tmf_abort_task_completed_tag", tmf_completed_tag,
 	  &tmf_abort_task },
 	{ "tmf_query_task_completed_tag", tmf_completed_tag,

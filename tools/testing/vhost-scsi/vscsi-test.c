@@ -524,6 +524,11 @@ static int run_case(const struct tconfig *cfg, const struct tcase *c)
 	int outcome;
 
 	outcome = c->run(&t);
+	/* A close that then hangs in the kernel must not hide the reason. */
+	if (outcome == T_FAIL && t.dev) {
+		printf("# %s: closing the device after: %s\n", c->name, t.msg);
+		fflush(stdout);
+	}
 	vscsi_dev_close(t.dev);
 	return ktest_report(outcome, c->name, t.msg);
 }
