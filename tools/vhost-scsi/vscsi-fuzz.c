@@ -20,7 +20,8 @@
  *  - used.len never exceeds the device-writable bytes of the chain;
  *  - nothing outside the chain's device-writable bytes changed: each
  *    request lives in its own allocation with a page of poisoned slack on
- *    either side, and every byte of it is compared with a shadow copy;
+ *    either side, and every byte of it is compared with what was
+ *    published (the slack with the poison, the rest with a shadow copy);
  *  - a well-formed request gets a response written;
  *  - every request queue still answers a TEST UNIT READY with GOOD after
  *    each batch;
@@ -45,11 +46,13 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -73,7 +76,7 @@ struct fz_req {
 	struct vscsi_vq *vq;
 	int head;
 	uint64_t gpa, alloc;	/* the request's own allocation */
-	uint8_t *shadow;	/* the allocation as published */
+	uint8_t *shadow;	/* the allocation as published, but its slack */
 	/* Device-writable ranges of the allocation: offset, length. */
 	uint64_t wr_off[FZ_MAXD], wr_len[FZ_MAXD];
 	unsigned int nwr;
@@ -82,9 +85,10 @@ struct fz_req {
 	bool check_resp;	/* well formed: a response must be written */
 	uint32_t resp_len;
 	unsigned long seq;	/* request number, for the report */
-	char what[120];
+	char what[200];
 	struct fz_chain *chain;	/* as published, for the report */
 	uint16_t avail_idx;	/* its avail entry */
+	unsigned int live_idx;	/* its place in fz.live */
 };
 
 /* A chain as built in local memory, before it reaches the ring. */
@@ -118,6 +122,8 @@ struct fz {
 	struct fz_req **live;		/* every chain the device may hold */
 	unsigned int nlive, live_cap;
 	unsigned long seq;
+	unsigned long batch;		/* batch number, as in a plan */
+	unsigned long batch_cap;	/* requests left in this batch */
 };
 
 /* ------------------------------------------------------------------ */
@@ -151,8 +157,12 @@ static int fz_fail(struct fz *f, const char *fmt, ...)
 	va_list ap;
 	int n;
 
-	n = snprintf(f->why, f->why_len, "seed %" PRIu64 ", request %lu: ",
-		     f->o.seed, f->seq);
+	if (!f->st->fail_kind) {
+		f->st->fail_kind = fmt;
+		f->st->fail_batch = f->batch;
+	}
+	n = snprintf(f->why, f->why_len, "seed %" PRIu64 ", batch %lu, request %lu: ",
+		     f->o.seed, f->batch, f->seq);
 	va_start(ap, fmt);
 	if (n >= 0 && (size_t)n < f->why_len)
 		vsnprintf(f->why + n, f->why_len - n, fmt, ap);
@@ -160,12 +170,32 @@ static int fz_fail(struct fz *f, const char *fmt, ...)
 	return 1;
 }
 
+/*
+ * Start the generator for one part of batch @batch: its requests (@part
+ * 0) or its ioctl (1).  Each part draws from its own stream, so that a
+ * plan can drop any of them and leave the rest as they were.
+ */
+static void reseed(struct fz *f, unsigned long batch, unsigned int part)
+{
+	f->rng = f->o.seed ^ (batch * 0xd1b54a32d192ed03ULL) ^
+		 ((uint64_t)part << 62);
+	rnd(f);
+}
+
+/* Eight bytes per draw: data-out buffers reach 70,000 bytes. */
 static void fill_random(struct fz *f, uint8_t *p, size_t len)
 {
+	uint64_t v;
 	size_t i;
 
-	for (i = 0; i < len; i++)
-		p[i] = rnd(f);
+	for (i = 0; i + 8 <= len; i += 8) {
+		v = rnd(f);
+		memcpy(p + i, &v, 8);
+	}
+	if (i < len) {
+		v = rnd(f);
+		memcpy(p + i, &v, len - i);
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -585,19 +615,17 @@ static int live_add(struct fz *f, struct fz_req *r)
 		f->live = n;
 		f->live_cap = f->live_cap * 2 + 64;
 	}
+	r->live_idx = f->nlive;
 	f->live[f->nlive++] = r;
 	return 0;
 }
 
 static void live_del(struct fz *f, struct fz_req *r)
 {
-	unsigned int i;
+	struct fz_req *last = f->live[--f->nlive];
 
-	for (i = 0; i < f->nlive; i++)
-		if (f->live[i] == r) {
-			f->live[i] = f->live[--f->nlive];
-			return;
-		}
+	f->live[r->live_idx] = last;
+	last->live_idx = r->live_idx;
 }
 
 /*
@@ -617,8 +645,8 @@ static struct fz_req *req_alloc(struct fz *f, struct vscsi_vq *vq,
 	r->vq = vq;
 	r->seq = f->seq;
 	r->alloc = PAGE + FZ_TABLE + out_len + 64 + in_len + PAGE;
-	r->gpa = vscsi_mem_alloc(&f->dev->mem, r->alloc, 64);
-	r->shadow = malloc(r->alloc);
+	r->gpa = vscsi_mem_alloc_raw(&f->dev->mem, r->alloc, 64);
+	r->shadow = malloc(r->alloc - 2 * PAGE);
 	if (!r->gpa || !r->shadow) {
 		req_free(f, r);
 		return NULL;
@@ -666,8 +694,9 @@ static int req_chain(struct fz *f, struct fz_req *r, uint32_t out_len,
 	chain_writable(r, &c);
 	if (c.indirect)
 		chain_table(f, r, &c);
-	memcpy(r->shadow, vscsi_mem_ptr(&f->dev->mem, r->gpa, r->alloc),
-	       r->alloc);
+	memcpy(r->shadow, vscsi_mem_ptr(&f->dev->mem, r->gpa + PAGE,
+					r->alloc - 2 * PAGE),
+	       r->alloc - 2 * PAGE);
 	if (r->vq->num_free < (c.indirect ? 1 : c.n))
 		return -ENOSPC;
 	r->avail_idx = r->vq->avail_idx;
@@ -779,29 +808,56 @@ static bool req_writable(const struct fz_req *r, uint64_t i)
 	return false;
 }
 
-/*
- * The first byte outside the writable ranges that differs from the
- * shadow, or -1.  The ranges are few: compare the whole allocation at
- * once and look closer only where it differs.
- */
-static int64_t req_overrun(const struct fz_req *r, const uint8_t *p)
+/* A page of the poison, to compare each request's slack with. */
+static const uint8_t *poison_page(void)
 {
-	uint64_t at = 0, i;
+	static uint8_t page[PAGE];
 
-	while (at < r->alloc) {
-		const uint8_t *a = p + at, *b = r->shadow + at;
-		uint64_t n = r->alloc - at, step = n < 4096 ? n : 4096;
+	if (page[0] != FZ_POISON)
+		memset(page, FZ_POISON, sizeof(page));
+	return page;
+}
 
-		if (!memcmp(a, b, step)) {
-			at += step;
+/* Byte @i of @r's allocation as published. */
+static uint8_t req_published(const struct fz_req *r, uint64_t i)
+{
+	if (i < PAGE || i >= r->alloc - PAGE)
+		return FZ_POISON;
+	return r->shadow[i - PAGE];
+}
+
+/*
+ * The first byte of [@at, @end) outside the writable ranges that differs
+ * from @ref (published bytes from @at on), or -1.  The ranges are few:
+ * compare a page at once and look closer only where it differs.
+ */
+static int64_t req_overrun_in(const struct fz_req *r, const uint8_t *p,
+			      uint64_t at, uint64_t end, const uint8_t *ref)
+{
+	uint64_t i, step;
+
+	for (; at < end; at += step, ref += step) {
+		step = end - at < PAGE ? end - at : PAGE;
+		if (!memcmp(p + at, ref, step))
 			continue;
-		}
 		for (i = 0; i < step; i++)
-			if (a[i] != b[i] && !req_writable(r, at + i))
+			if (p[at + i] != ref[i] && !req_writable(r, at + i))
 				return at + i;
-		at += step;
 	}
 	return -1;
+}
+
+/* The first byte outside the writable ranges that changed, or -1. */
+static int64_t req_overrun(const struct fz_req *r, const uint8_t *p)
+{
+	int64_t i = req_overrun_in(r, p, 0, PAGE, poison_page());
+
+	if (i < 0)
+		i = req_overrun_in(r, p, PAGE, r->alloc - PAGE, r->shadow);
+	if (i < 0)
+		i = req_overrun_in(r, p, r->alloc - PAGE, r->alloc,
+				   poison_page());
+	return i;
 }
 
 /* The checks on a chain the device returned. */
@@ -836,7 +892,7 @@ static int req_check(struct fz *f, struct fz_req *r, uint32_t used_len)
 			       i < PAGE ? "leading slack" :
 			       (uint64_t)i >= r->alloc - PAGE ? "trailing slack" :
 			       "table, readable or gap",
-			       r->shadow[i], p[i], r->what);
+			       req_published(r, i), p[i], r->what);
 	/* virtio_scsi_cmd_resp.response is byte 11; 0xa5 is no response */
 	if (r->check_resp && (used_len < r->resp_len ||
 			      p[r->resp_off + 11] == FZ_POISON))
@@ -856,10 +912,14 @@ static int batch_collect(struct fz *f, struct vscsi_vq *vq, int head)
 	uint32_t used_len;
 	int ret;
 
+	int64_t t0;
+
 	vscsi_vq_collect(vq, head, &used_len);
 	if (!r)
 		return 0;
+	t0 = vscsi_now_ms();
 	ret = req_check(f, r, used_len);
+	f->st->ms_check += vscsi_now_ms() - t0;
 	live_del(f, r);
 	req_free(f, r);
 	return ret;
@@ -888,6 +948,28 @@ static int wait_failed(struct fz *f, struct vscsi_vq *vq, unsigned int left)
 		       "never returned", f->live[i]->seq, f->live[i]->what);
 }
 
+/*
+ * Collect every returned chain of @vq from slot @from on (the lowest
+ * returned one: vscsi_vq_wait_any()), one pass over the ring per
+ * wake-up; *@left counts down the fuzzer's own chains.
+ */
+static int vq_collect_all(struct fz *f, struct vscsi_vq *vq, int from,
+			  unsigned int *left)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = from; i < vq->num; i++) {
+		if (!vq->slots[i].done)
+			continue;
+		*left -= vq->slots[i].owner && *left;
+		ret = batch_collect(f, vq, i);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 /* Every chain on the control and request queues comes back in time. */
 static int batch_wait(struct fz *f)
 {
@@ -900,13 +982,13 @@ static int batch_wait(struct fz *f)
 
 		if (q == VSCSI_VQ_EVT)
 			continue;
-		for (left = vq_pending(f, vq); left; left--) {
+		for (left = vq_pending(f, vq); left;) {
 			int64_t ms = deadline - vscsi_now_ms();
 
 			head = vscsi_vq_wait_any(vq, ms > 0 ? (int)ms : 0);
 			if (head < 0)
 				return wait_failed(f, vq, left);
-			ret = batch_collect(f, vq, head);
+			ret = vq_collect_all(f, vq, head, &left);
 			if (ret)
 				return ret;
 		}
@@ -944,40 +1026,76 @@ static int batch_once(struct fz *f)
 	return 0;
 }
 
-/* TEST UNIT READY on every request queue: GOOD, past unit attentions. */
-static int batch_tur(struct fz *f)
+/*
+ * TEST UNIT READY on every request queue at once (those in @need), one
+ * round: each answer GOOD clears its queue from @need, CHECK CONDITION
+ * (a unit attention, e.g. after a LUN change) leaves it there.
+ */
+static int tur_round(struct fz *f, struct vscsi_req *req, bool *need)
 {
-	struct vscsi_result res;
-	struct vscsi_cmd cmd;
+	struct vscsi_cmd cmd = { .target = f->o.target, .lun = f->o.luns[0],
+				 .timeout_ms = f->o.timeout_ms };
+	struct vscsi_result *res;
 	uint8_t cdb[6];
-	unsigned int q, tries;
-	int ret;
+	unsigned int q;
+	int ret = 0;
 
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.target = f->o.target;
-	cmd.lun = f->o.luns[0];
 	cmd.cdb = cdb;
 	cmd.cdb_len = scsi_cdb_tur(cdb);
-	cmd.timeout_ms = f->o.timeout_ms;
-	for (q = 0; q < f->o.queues; q++) {
-		for (tries = 0; tries < 8; tries++) {
-			cmd.tag = 0x7475720000000000ULL | f->st->turs++;
-			ret = vscsi_cmd_run_on(f->dev, vscsi_req_vq(f->dev, q),
-					       &cmd, &res);
-			if (ret)
-				return fz_fail(f, "request queue %u: TEST UNIT READY after the batch: %s",
-					       q, strerror(-ret));
-			if (res.response != VIRTIO_SCSI_S_OK ||
-			    res.status != SCSI_STATUS_CHECK_CONDITION)
-				break;
-		}
-		if (res.response != VIRTIO_SCSI_S_OK ||
-		    res.status != SCSI_STATUS_GOOD)
-			return fz_fail(f, "request queue %u: TEST UNIT READY after the batch answered response %s status %#x, expected OK and GOOD",
-				       q, vscsi_response_name(res.response),
-				       res.status);
+	for (q = 0; !ret && q < f->o.queues; q++) {
+		cmd.tag = 0x7475720000000000ULL | f->st->turs++;
+		if (need[q])
+			ret = vscsi_req_submit(f->dev, vscsi_req_vq(f->dev, q),
+					       &req[q], &cmd, true);
 	}
-	return 0;
+	for (q = 0; !ret && q < f->o.queues; q++) {
+		if (!need[q])
+			continue;
+		ret = vscsi_req_wait(f->dev, &req[q], f->o.timeout_ms);
+		if (ret && !req[q].completed)
+			vscsi_req_abandon(&req[q]);
+		if (ret)
+			return fz_fail(f, "request queue %u: TEST UNIT READY after the batch: %s",
+				       q, strerror(-ret));
+		res = &req[q].res;
+		if (res->response == VIRTIO_SCSI_S_OK &&
+		    res->status == SCSI_STATUS_CHECK_CONDITION)
+			continue;
+		need[q] = false;
+		if (res->response != VIRTIO_SCSI_S_OK ||
+		    res->status != SCSI_STATUS_GOOD)
+			return fz_fail(f, "request queue %u: TEST UNIT READY after the batch answered response %s status %#x, expected OK and GOOD",
+				       q, vscsi_response_name(res->response),
+				       res->status);
+	}
+	return ret < 0 ? fz_fail(f, "TEST UNIT READY: %s", strerror(-ret)) : ret;
+}
+
+/*
+ * TEST UNIT READY on every request queue: GOOD, past unit attentions
+ * (the admin churn's LUN changes queue several).  All queues at once:
+ * one wake-up of the device serves them all.
+ */
+static int batch_tur(struct fz *f)
+{
+	struct vscsi_req *req = calloc(f->o.queues, sizeof(*req));
+	bool *need = calloc(f->o.queues, sizeof(*need));
+	unsigned int q, tries, left = f->o.queues;
+	int ret = req && need ? 0 : fz_fail(f, "out of memory");
+
+	for (q = 0; q < f->o.queues && need; q++)
+		need[q] = true;
+	for (tries = 0; !ret && left && tries < 16; tries++) {
+		ret = tur_round(f, req, need);
+		for (left = 0, q = 0; q < f->o.queues; q++)
+			left += need[q];
+	}
+	if (!ret && left)
+		ret = fz_fail(f, "TEST UNIT READY after the batch: CHECK CONDITION 16 times in a row on %u request queues",
+			      left);
+	free(req);
+	free(need);
+	return ret;
 }
 
 /* Publish up to FZ_MAX_BATCH requests on @vq; kick now and then. */
@@ -986,12 +1104,14 @@ static int batch_fill(struct fz *f, struct vscsi_vq *vq, unsigned int n)
 	unsigned int i;
 	int ret;
 
-	for (i = 0; i < n && f->st->requests < f->o.count; i++) {
+	for (i = 0; i < n && f->st->requests < f->o.count && f->batch_cap;
+	     i++) {
 		ret = req_one(f, vq);
 		if (ret == -ENOSPC)
 			break;
 		if (ret)
 			return ret;
+		f->batch_cap--;
 		if (chance(f, 8))
 			vscsi_vq_kick(vq);
 	}
@@ -1020,32 +1140,65 @@ static int batch_publish(struct fz *f)
 	return 0;
 }
 
+/* Add the time since *@t to *@sum; restart *@t. */
+static void lap(int64_t *t, int64_t *sum)
+{
+	int64_t now = vscsi_now_ms();
+
+	*sum += now - *t;
+	*t = now;
+}
+
 static int batch_run(struct fz *f)
 {
+	int64_t t = vscsi_now_ms(), wait;
 	int ret;
 
 	f->st->batches++;
 	ret = batch_publish(f);
+	lap(&t, &f->st->ms_publish);
 	if (ret < 0)
 		return fz_fail(f, "publishing a batch: %s", strerror(-ret));
+	wait = f->st->ms_wait;
 	ret = batch_wait(f);
+	lap(&t, &f->st->ms_wait);
+	if (f->st->ms_wait - wait > f->st->ms_slowest)
+		f->st->ms_slowest = f->st->ms_wait - wait;
 	if (!ret)
 		ret = batch_events(f);
 	if (!ret)
 		ret = batch_once(f);
 	if (!ret)
 		ret = batch_tur(f);
+	lap(&t, &f->st->ms_tur);
 	return ret;
 }
 
 /* ------------------------------------------------------------------ */
 /* Device lifecycle and interleaved ioctls                             */
 
+/* Tell the admin churn whether the endpoint is held (see the header). */
+static void fz_bound(struct fz *f, bool bound)
+{
+	if (f->o.bound)
+		f->o.bound(f->o.arg, bound);
+}
+
+static int fz_set_endpoint(struct fz *f)
+{
+	int ret = vscsi_set_endpoint(f->dev, f->o.wwpn);
+
+	if (!ret)
+		fz_bound(f, true);
+	return ret;
+}
+
 static void dev_close(struct fz *f)
 {
 	unsigned int i;
 
 	/* The device is gone with the fd: its chains are simply dropped. */
+	fz_bound(f, false);
 	vscsi_dev_close(f->dev);
 	f->dev = NULL;
 	for (i = 0; i < f->nlive; i++)
@@ -1082,7 +1235,7 @@ static int dev_open(struct fz *f)
 	ret = vscsi_dev_start(&f->dev, &opts);
 	if (ret)
 		return ret;
-	ret = vscsi_set_endpoint(f->dev, f->o.wwpn);
+	ret = fz_set_endpoint(f);
 	if (ret) {
 		vscsi_dev_close(f->dev);
 		f->dev = NULL;
@@ -1111,9 +1264,74 @@ static int ioctl_mem_table(struct fz *f)
 	return ret;
 }
 
+static int vq_ioctl(struct vscsi_vq *vq, unsigned long req, unsigned int num)
+{
+	struct vhost_vring_state s = { .index = vq->index, .num = num };
+
+	return ioctl(vq->dev->fd, req, &s) ? -errno : 0;
+}
+
+static int vq_set_fd(struct vscsi_vq *vq, unsigned long req, int fd)
+{
+	struct vhost_vring_file file = { .index = vq->index, .fd = fd };
+
+	return ioctl(vq->dev->fd, req, &file) ? -errno : 0;
+}
+
+/*
+ * Hand @vq to the device again, as after RESET_OWNER: size, @base, the
+ * ring addresses and the three eventfds.
+ */
+static int vq_register(struct vscsi_vq *vq, unsigned int base)
+{
+	int ret = vq_ioctl(vq, VHOST_SET_VRING_NUM, vq->num);
+
+	if (!ret)
+		ret = vq_ioctl(vq, VHOST_SET_VRING_BASE, base);
+	if (!ret)
+		ret = vscsi_vq_set_addr(vq, NULL, NULL, NULL);
+	if (!ret)
+		ret = vq_set_fd(vq, VHOST_SET_VRING_KICK, vq->kick_fd);
+	if (!ret)
+		ret = vq_set_fd(vq, VHOST_SET_VRING_CALL, vq->call_fd);
+	if (!ret)
+		ret = vq_set_fd(vq, VHOST_SET_VRING_ERR, vq->err_fd);
+	return ret;
+}
+
+/*
+ * SET_VRING_* on a stopped queue, as QEMU may issue them in any order: a
+ * size and ring addresses the device must refuse (EINVAL, not a crash),
+ * eventfds taken away and given back, then the queue as it was.  Return
+ * 1 on a broken expectation, -errno when an ioctl that must work failed.
+ */
+static int vq_stopped_poke(struct fz *f, struct vscsi_vq *vq, unsigned int base)
+{
+	unsigned int bad = chance(f, 2) ? 0 : vq->num + 1 + below(f, vq->num - 1);
+	int ret;
+
+	f->st->vring_stopped++;
+	ret = vq_ioctl(vq, VHOST_SET_VRING_NUM, bad);
+	if (ret != -EINVAL)
+		return fz_fail(f, "vq %u: SET_VRING_NUM %u while stopped: expected EINVAL, got %s",
+			       vq->index, bad, strerror(-ret));
+	/* vhost checks the avail and used alignment, not the table's */
+	ret = vscsi_vq_set_addr(vq, NULL, NULL, (uint8_t *)vq->used + 2);
+	if (ret != -EINVAL)
+		return fz_fail(f, "vq %u: SET_VRING_ADDR with a misaligned used ring: expected EINVAL, got %s",
+			       vq->index, strerror(-ret));
+	ret = vq_set_fd(vq, VHOST_SET_VRING_CALL, -1);
+	if (!ret)
+		ret = vq_set_fd(vq, VHOST_SET_VRING_KICK, -1);
+	if (!ret && chance(f, 2))
+		ret = vq_set_fd(vq, VHOST_SET_VRING_ERR, -1);
+	return ret ? ret : vq_register(vq, base);
+}
+
 /*
  * What QEMU does when it stops and restarts the device: clear the
- * endpoint, read each ring's base and write it back with the addresses,
+ * endpoint, read each ring's base and write it back with the addresses
+ * (now and then with other SET_VRING_* ioctls first: vq_stopped_poke()),
  * set the endpoint again.
  */
 static int ioctl_endpoint_cycle(struct fz *f)
@@ -1122,18 +1340,52 @@ static int ioctl_endpoint_cycle(struct fz *f)
 	unsigned int q;
 	int ret;
 
+	fz_bound(f, false);
 	ret = vscsi_clear_endpoint(f->dev, f->o.wwpn);
 	for (q = 0; !ret && q < f->dev->nvqs; q++) {
 		s.index = q;
 		ret = ioctl(f->dev->fd, VHOST_GET_VRING_BASE, &s) ? -errno : 0;
-		if (!ret)
-			ret = ioctl(f->dev->fd, VHOST_SET_VRING_BASE, &s) ?
-			      -errno : 0;
-		if (!ret)
-			ret = vscsi_vq_set_addr(&f->dev->vqs[q], NULL, NULL,
-						NULL);
+		if (!ret && chance(f, 2))
+			ret = vq_stopped_poke(f, &f->dev->vqs[q], s.num);
+		else if (!ret)
+			ret = vq_register(&f->dev->vqs[q], s.num);
 	}
-	return ret ? ret : vscsi_set_endpoint(f->dev, f->o.wwpn);
+	return ret ? ret : fz_set_endpoint(f);
+}
+
+/*
+ * RESET_OWNER, as QEMU issues it when the guest resets the device: the
+ * device forgets its owner, features, memory table and rings; set them
+ * all up again (the rings as they were, from the bases read while the
+ * endpoint was clear) and bind again.
+ */
+static int ioctl_reset_owner(struct fz *f)
+{
+	unsigned int bases[VSCSI_VQ_REQ0 + 64], q;
+	struct vhost_vring_state s;
+	int ret;
+
+	if (f->dev->nvqs > sizeof(bases) / sizeof(bases[0]))
+		return -E2BIG;
+	f->st->reset_owners++;
+	fz_bound(f, false);
+	ret = vscsi_clear_endpoint(f->dev, f->o.wwpn);
+	for (q = 0; !ret && q < f->dev->nvqs; q++) {
+		s.index = q;
+		ret = ioctl(f->dev->fd, VHOST_GET_VRING_BASE, &s) ? -errno : 0;
+		bases[q] = s.num;
+	}
+	if (!ret)
+		ret = ioctl(f->dev->fd, VHOST_RESET_OWNER) ? -errno : 0;
+	if (!ret)
+		ret = ioctl(f->dev->fd, VHOST_SET_OWNER) ? -errno : 0;
+	if (!ret)
+		ret = vscsi_set_features(f->dev, f->features);
+	if (!ret)
+		ret = ioctl_mem_table(f);
+	for (q = 0; !ret && q < f->dev->nvqs; q++)
+		ret = vq_register(&f->dev->vqs[q], bases[q]);
+	return ret ? ret : fz_set_endpoint(f);
 }
 
 /* Close with a batch in flight (nothing of it is checked), reopen. */
@@ -1157,8 +1409,9 @@ static int ioctl_one(struct fz *f)
 {
 	const char *what[] = { "SET_FEATURES", "SET_MEM_TABLE",
 			       "endpoint cycle", "events missed",
-			       "close and reopen", "close in flight" };
-	unsigned int op = below(f, 6);
+			       "close and reopen", "close in flight",
+			       "RESET_OWNER" };
+	unsigned int op = below(f, 7);
 	uint32_t one = 1;
 	int ret;
 
@@ -1190,9 +1443,14 @@ static int ioctl_one(struct fz *f)
 		f->st->reopens++;
 		ret = dev_open(f);
 		break;
-	default:
+	case 5:
 		ret = ioctl_close_inflight(f);
+		break;
+	default:
+		ret = ioctl_reset_owner(f);
 	}
+	if (ret > 0)
+		return ret;
 	if (ret)
 		return fz_fail(f, "%s: %s", what[op], strerror(-ret));
 	return 0;
@@ -1246,18 +1504,63 @@ static void progress(struct fz *f, int64_t t0, int64_t *last)
 	fflush(f->o.log);
 }
 
+/* Batch @f->batch's parts the plan keeps (both without a plan). */
+static unsigned int plan_parts(const struct fz *f)
+{
+	if (!f->o.plan)
+		return VSCSI_FUZZ_PLAN_REQ | VSCSI_FUZZ_PLAN_IOCTL;
+	return f->o.plan[f->batch];
+}
+
+static bool fuzz_more(const struct fz *f)
+{
+	if (f->st->requests >= f->o.count)
+		return false;
+	return !f->o.plan || f->batch < f->o.plan_len;
+}
+
+/* One batch and, one time in eight, an ioctl after it. */
+static int fuzz_step(struct fz *f)
+{
+	unsigned int parts = plan_parts(f);
+	const char *msg;
+	int64_t t;
+	int ret = 0;
+
+	f->batch_cap = ULONG_MAX;
+	if (f->o.plan && f->o.last_cap && f->batch + 1 == f->o.plan_len)
+		f->batch_cap = f->o.last_cap;
+	reseed(f, f->batch, 0);
+	if (parts & VSCSI_FUZZ_PLAN_REQ)
+		ret = batch_run(f);
+	reseed(f, f->batch, 1);
+	if (!ret && chance(f, 8) && (parts & VSCSI_FUZZ_PLAN_IOCTL)) {
+		t = vscsi_now_ms();
+		ret = ioctl_one(f);
+		lap(&t, &f->st->ms_ioctl);
+	}
+	msg = !ret && f->o.check ? f->o.check(f->o.arg) : NULL;
+	if (msg)
+		ret = fz_fail(f, "admin churn: %s", msg);
+	f->batch++;
+	return ret;
+}
+
 static int fuzz_loop(struct fz *f)
 {
 	int64_t t0 = vscsi_now_ms(), last = t0;
+	struct rusage ru;
 	int ret = 0;
 
-	while (!ret && f->st->requests < f->o.count) {
-		ret = batch_run(f);
-		if (!ret && chance(f, 8))
-			ret = ioctl_one(f);
+	while (!ret && fuzz_more(f)) {
+		ret = fuzz_step(f);
 		progress(f, t0, &last);
 	}
 	f->st->seconds = (vscsi_now_ms() - t0) / 1000.0;
+	if (!getrusage(RUSAGE_SELF, &ru)) {
+		f->st->cpu_user = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
+		f->st->cpu_sys = ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	}
 	return ret;
 }
 
@@ -1291,97 +1594,19 @@ int vscsi_fuzz_run(const struct vscsi_fuzz_opts *opts,
 	return ret;
 }
 
-/* ------------------------------------------------------------------ */
-/* CLI                                                                 */
-
-static int fuzz_usage(void)
-{
-	fprintf(stderr,
-		"usage: vscsi fuzz --wwpn WWPN [--seed S] [--count N] [--queues Q]\n"
-		"                  [--target T] [--luns L,L...] [--slow-lun L]\n"
-		"                  [--timeout MS] [--mem-bound KB] [--dev PATH]\n"
-		"  Fuzz the device with N requests drawn from seed S; exit 1 on\n"
-		"  the first broken invariant, printing how to replay it.\n");
-	return 2;
-}
-
-static int parse_luns(struct vscsi_fuzz_opts *o, char *s)
-{
-	char *tok, *save = NULL;
-
-	o->nluns = 0;
-	for (tok = strtok_r(s, ",", &save); tok && o->nluns < VSCSI_FUZZ_MAX_LUNS;
-	     tok = strtok_r(NULL, ",", &save))
-		o->luns[o->nluns++] = strtoul(tok, NULL, 0);
-	return o->nluns ? 0 : -EINVAL;
-}
-
-static int fuzz_parse(struct vscsi_fuzz_opts *o, int argc, char **argv)
-{
-	static const struct option lo[] = {
-		{ "wwpn", 1, NULL, 'w' }, { "seed", 1, NULL, 's' },
-		{ "count", 1, NULL, 'n' }, { "queues", 1, NULL, 'q' },
-		{ "target", 1, NULL, 't' }, { "luns", 1, NULL, 'l' },
-		{ "slow-lun", 1, NULL, 'S' }, { "timeout", 1, NULL, 'T' },
-		{ "mem-bound", 1, NULL, 'm' }, { "dev", 1, NULL, 'd' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
-
-	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		switch (c) {
-		case 'w': o->wwpn = optarg; break;
-		case 's': o->seed = strtoull(optarg, NULL, 0); break;
-		case 'n': o->count = strtoul(optarg, NULL, 0); break;
-		case 'q': o->queues = strtoul(optarg, NULL, 0); break;
-		case 't': o->target = strtoul(optarg, NULL, 0); break;
-		case 'l': if (parse_luns(o, optarg)) return -EINVAL; break;
-		case 'S': o->slow_lun = strtol(optarg, NULL, 0); break;
-		case 'T': o->timeout_ms = strtol(optarg, NULL, 0); break;
-		case 'm': o->mem_bound_kb = strtol(optarg, NULL, 0); break;
-		case 'd': o->path = optarg; break;
-		default: return -EINVAL;
-		}
-	}
-	return o->wwpn && o->queues ? 0 : -EINVAL;
-}
-
 void vscsi_fuzz_print(FILE *fp, const struct vscsi_fuzz_opts *o,
 		      const struct vscsi_fuzz_stats *s)
 {
-	fprintf(fp, "fuzz: seed %" PRIu64 " queues %u: %lu requests (%lu answered, %lu with damaged chains, %lu TMF, %lu AN, %lu event buffers), %lu batches, %lu TURs, %lu ioctls, %lu reopens (%lu with requests in flight), Slab %+ld kB, %.1f s, %.0f requests/s\n",
+	fprintf(fp, "fuzz: seed %" PRIu64 " queues %u: %lu requests (%lu answered, %lu with damaged chains, %lu TMF, %lu AN, %lu event buffers), %lu batches, %lu TURs, %lu ioctls, %lu reopens (%lu with requests in flight), %lu RESET_OWNER, %lu SET_VRING_* rounds while stopped, Slab %+ld kB, %.1f s, %.0f requests/s\n",
 		o->seed, o->queues, s->requests, s->answered, s->mutated,
 		s->tmf, s->an, s->events, s->batches, s->turs, s->ioctls,
-		s->reopens, s->inflight_closes, s->slab_delta_kb, s->seconds,
+		s->reopens, s->inflight_closes, s->reset_owners,
+		s->vring_stopped, s->slab_delta_kb, s->seconds,
 		s->seconds > 0 ? s->requests / s->seconds : 0.0);
-}
-
-int vscsi_fuzz_main(int argc, char **argv)
-{
-	struct vscsi_fuzz_opts o = {
-		.target = 1, .nluns = 1, .slow_lun = -1, .seed = 1,
-		.count = 10000, .queues = 4, .log = stderr,
-	};
-	struct vscsi_fuzz_stats s;
-	char why[1024];
-	int ret;
-
-	o.path = getenv("VSCSI_DEV");
-	if (fuzz_parse(&o, argc, argv))
-		return fuzz_usage();
-	printf("fuzz: seed %" PRIu64 " count %lu queues %u\n", o.seed,
-	       o.count, o.queues);
-	fflush(stdout);
-	ret = vscsi_fuzz_run(&o, &s, why, sizeof(why));
-	vscsi_fuzz_print(stdout, &o, &s);
-	if (ret < 0) {
-		fprintf(stderr, "vscsi fuzz: setup: %s\n", strerror(-ret));
-		return 1;
-	}
-	if (ret) {
-		printf("FAIL: %s\nreplay: vscsi fuzz --wwpn %s --seed %" PRIu64 " --count %lu --queues %u\n",
-		       why, o.wwpn, o.seed, s.requests, o.queues);
-		return 1;
-	}
-	return 0;
+	fprintf(fp, "fuzz: time: publishing %.1f s, waiting for answers %.1f s (checking them %.1f s, slowest batch %.1f s), TURs and event checks %.1f s, ioctls %.1f s\n",
+		s->ms_publish / 1000.0, s->ms_wait / 1000.0,
+		s->ms_check / 1000.0, s->ms_slowest / 1000.0,
+		s->ms_tur / 1000.0, s->ms_ioctl / 1000.0);
+	fprintf(fp, "fuzz: CPU of the fuzzer's process: user %.1f s, system %.1f s\n",
+		s->cpu_user, s->cpu_sys);
 }

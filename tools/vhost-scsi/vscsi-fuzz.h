@@ -26,7 +26,31 @@ struct vscsi_fuzz_opts {
 	int timeout_ms;			/* per batch: every request answered */
 	long mem_bound_kb;		/* Slab growth allowed after close */
 	FILE *log;			/* progress and verdict, or NULL */
+	/*
+	 * A replay plan (vscsi-fuzz-shrink.c): batch b runs its requests
+	 * when plan[b] has VSCSI_FUZZ_PLAN_REQ, its interleaved ioctl when it
+	 * has VSCSI_FUZZ_PLAN_IOCTL; the run ends after plan_len batches.
+	 * Every batch draws from a generator seeded with the seed and its
+	 * number, so dropping one leaves the others as they were.  NULL: all
+	 * batches until count requests.  last_cap > 0: the last batch sends
+	 * at most that many requests.
+	 */
+	const unsigned char *plan;
+	unsigned long plan_len, last_cap;
+	/*
+	 * Admin churn from another process (cases-fuzz.c): bound(arg, false)
+	 * before the device lets go of its endpoint (CLEAR_ENDPOINT, close,
+	 * RESET_OWNER), bound(arg, true) once SET_ENDPOINT succeeded again;
+	 * check(arg) between batches returns a broken invariant of the
+	 * churn's, or NULL.
+	 */
+	void (*bound)(void *arg, bool bound);
+	const char *(*check)(void *arg);
+	void *arg;
 };
+
+#define VSCSI_FUZZ_PLAN_REQ	1u
+#define VSCSI_FUZZ_PLAN_IOCTL	2u
 
 struct vscsi_fuzz_stats {
 	unsigned long requests;		/* chains published (all queues) */
@@ -37,8 +61,16 @@ struct vscsi_fuzz_stats {
 	unsigned long reopens;		/* close and reopen of the fd */
 	unsigned long inflight_closes;	/* of those, with requests in flight */
 	unsigned long batches, turs;
+	unsigned long reset_owners;	/* RESET_OWNER and a full re-setup */
+	unsigned long vring_stopped;	/* SET_VRING_* rounds while stopped */
 	long slab_delta_kb;		/* Slab after the last close - before */
 	double seconds;
+	/* Where the time went, in ms: see vscsi_fuzz_print(). */
+	int64_t ms_publish, ms_wait, ms_check, ms_tur, ms_ioctl, ms_slowest;
+	double cpu_user, cpu_sys;	/* getrusage() of the process, s */
+	/* The first violation: its batch and its kind (a format string). */
+	unsigned long fail_batch;
+	const char *fail_kind;
 };
 
 /*
@@ -51,7 +83,24 @@ int vscsi_fuzz_run(const struct vscsi_fuzz_opts *opts,
 /* One line: the options and counts of a run. */
 void vscsi_fuzz_print(FILE *fp, const struct vscsi_fuzz_opts *opts,
 		      const struct vscsi_fuzz_stats *stats);
-/* "vscsi fuzz ..." (argv starts at "fuzz"). */
+/* "vscsi fuzz ..." (argv starts at "fuzz"; vscsi-fuzz-shrink.c). */
 int vscsi_fuzz_main(int argc, char **argv);
+/*
+ * Shrink the failing run @opts describes: keep dropping batches, the
+ * ioctls or requests of a batch, and requests at the end of the last
+ * batch while a run still fails with the same kind of violation.  Print
+ * the steps and the replay command to @opts->log.  Return 0 with
+ * @plan_out (malloc'ed), @plan_len and @last_cap set, 1 if @opts does
+ * not fail, -errno on setup errors.
+ */
+int vscsi_fuzz_shrink(const struct vscsi_fuzz_opts *opts,
+		      unsigned char **plan_out, unsigned long *plan_len,
+		      unsigned long *last_cap);
+/* The plan as "0-3,5r,9i" (r: requests only, i: ioctl only). */
+void vscsi_fuzz_plan_print(FILE *fp, const unsigned char *plan,
+			   unsigned long len);
+/* Parse that form; return 0 or -EINVAL.  *@plan is malloc'ed. */
+int vscsi_fuzz_plan_parse(const char *s, unsigned char **plan,
+			  unsigned long *len);
 
 #endif /* VSCSI_FUZZ_H */

@@ -113,6 +113,16 @@ static int mem_carve(struct vscsi_mem *mem, unsigned int i, uint64_t gpa,
 
 uint64_t vscsi_mem_alloc(struct vscsi_mem *mem, uint64_t len, uint64_t align)
 {
+	uint64_t gpa = vscsi_mem_alloc_raw(mem, len, align);
+
+	if (gpa)
+		memset(vscsi_mem_ptr(mem, gpa, len ? len : 1), 0, len ? len : 1);
+	return gpa;
+}
+
+uint64_t vscsi_mem_alloc_raw(struct vscsi_mem *mem, uint64_t len,
+			     uint64_t align)
+{
 	unsigned int i;
 
 	if (!len)
@@ -129,7 +139,6 @@ uint64_t vscsi_mem_alloc(struct vscsi_mem *mem, uint64_t len, uint64_t align)
 			continue;
 		if (mem_carve(mem, i, gpa, len))
 			return 0;
-		memset(vscsi_mem_ptr(mem, gpa, len), 0, len);
 		return gpa;
 	}
 	return 0;

@@ -82,6 +82,9 @@ int vscsi_mem_init(struct vscsi_mem *mem, uint64_t gpa, uint64_t size);
 void vscsi_mem_exit(struct vscsi_mem *mem);
 /* Returns the GPA of a zeroed buffer, or 0 when out of memory. */
 uint64_t vscsi_mem_alloc(struct vscsi_mem *mem, uint64_t len, uint64_t align);
+/* The same, left as it was: for callers that fill it all themselves. */
+uint64_t vscsi_mem_alloc_raw(struct vscsi_mem *mem, uint64_t len,
+			     uint64_t align);
 /*
  * Whole pages, page aligned, whose memory the process has never written:
  * a read maps the shared zero page, a write faults in a private page.

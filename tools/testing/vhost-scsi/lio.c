@@ -10,8 +10,11 @@
  * makes port_unlink happen.  A TPG is a directory tpgt_N; its nexus is the
  * initiator name in tpgt_N/nexus, "NULL" written there drops it.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -31,33 +34,84 @@ static int lun_dir(const struct tconfig *cfg, unsigned int lun, char *buf,
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-int lio_lun_link(const struct tconfig *cfg, unsigned int lun)
+int lio_lun_link_to(const struct tconfig *cfg, unsigned int lun,
+		    const char *port_name, const char *backstore)
 {
-	char dir[512], port[600];
+	char dir[512], port[800];
 	int ret = lun_dir(cfg, lun, dir, sizeof(dir));
 
 	if (ret)
 		return ret;
 	if (mkdir(dir, 0755))
 		return -errno;
-	snprintf(port, sizeof(port), "%s/" PORT_NAME, dir);
-	if (symlink(cfg->hotplug_backstore, port)) {
+	snprintf(port, sizeof(port), "%s/%s", dir, port_name);
+	if (symlink(backstore, port)) {
 		ret = -errno;
 		rmdir(dir);
 	}
 	return ret;
 }
 
-int lio_lun_unlink(const struct tconfig *cfg, unsigned int lun)
+int lio_lun_link(const struct tconfig *cfg, unsigned int lun)
 {
-	char dir[512], port[600];
+	return lio_lun_link_to(cfg, lun, PORT_NAME, cfg->hotplug_backstore);
+}
+
+int lio_lun_unlink_port(const struct tconfig *cfg, unsigned int lun,
+			const char *port_name)
+{
+	char dir[512], port[800];
 	int ret = lun_dir(cfg, lun, dir, sizeof(dir));
 
 	if (ret)
 		return ret;
-	snprintf(port, sizeof(port), "%s/" PORT_NAME, dir);
+	snprintf(port, sizeof(port), "%s/%s", dir, port_name);
 	if (unlink(port) && errno != ENOENT)
 		return -errno;
+	return rmdir(dir) ? -errno : 0;
+}
+
+int lio_lun_unlink(const struct tconfig *cfg, unsigned int lun)
+{
+	return lio_lun_unlink_port(cfg, lun, PORT_NAME);
+}
+
+int lio_lun_port(const struct tconfig *cfg, unsigned int lun, char *name,
+		 size_t name_len, char *backstore, size_t bs_len)
+{
+	char dir[512], port[800], real[PATH_MAX];
+	struct dirent *de;
+	ssize_t n = -1;
+	DIR *d;
+	int ret = lun_dir(cfg, lun, dir, sizeof(dir));
+
+	if (ret)
+		return ret;
+	d = opendir(dir);
+	if (!d)
+		return -errno;
+	/* configfs reads the link back relative: resolve it for symlink() */
+	while ((de = readdir(d)) && n < 0) {
+		if (de->d_type != DT_LNK)
+			continue;
+		snprintf(port, sizeof(port), "%s/%s", dir, de->d_name);
+		snprintf(name, name_len, "%s", de->d_name);
+		n = realpath(port, real) ? 0 : -1;
+	}
+	closedir(d);
+	if (n < 0 || strlen(real) >= bs_len)
+		return -ENOENT;
+	strcpy(backstore, real);
+	return 0;
+}
+
+int lio_wwn_remove(const struct tconfig *cfg)
+{
+	char dir[512];
+	int n = snprintf(dir, sizeof(dir), CFS_VHOST "/%s", cfg->wwpn);
+
+	if (n < 0 || (size_t)n >= sizeof(dir))
+		return -ENAMETOOLONG;
 	return rmdir(dir) ? -errno : 0;
 }
 

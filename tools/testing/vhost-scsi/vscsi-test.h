@@ -218,6 +218,19 @@ long slab_kb(void);
  */
 int lio_lun_link(const struct tconfig *cfg, unsigned int lun);
 int lio_lun_unlink(const struct tconfig *cfg, unsigned int lun);
+/*
+ * Any LUN: its port (the symlink in lun_L, named @port_name) to the
+ * backstore directory @backstore made, removed, or read (the first
+ * symlink found).  Return 0 or -errno.
+ */
+int lio_lun_link_to(const struct tconfig *cfg, unsigned int lun,
+		    const char *port_name, const char *backstore);
+int lio_lun_unlink_port(const struct tconfig *cfg, unsigned int lun,
+			const char *port_name);
+int lio_lun_port(const struct tconfig *cfg, unsigned int lun, char *name,
+		 size_t name_len, char *backstore, size_t bs_len);
+/* rmdir of the tested WWN: 0 or -errno. */
+int lio_wwn_remove(const struct tconfig *cfg);
 int fix_need_hotplug(struct tctx *t);
 /* TPG @tag of the tested WWN: make or remove it, read or write its nexus. */
 int lio_tpg_add(const struct tconfig *cfg, unsigned int tag);

@@ -2,14 +2,17 @@
 /*
  * vscsi-unit - checks of libvhost-scsi's pure parts (ring layout, event
  * index arithmetic, LUN encoding, CDB builders, sense parsing, guest
- * memory allocator).  Needs no device.  Reports through ktest.h; -l
+ * memory allocator, the fuzzer's replay plans).  Needs no device.  Reports through ktest.h; -l
  * lists the case names.  run-all runs the ASan/UBSan build that
  * tools/testing/unit makes of it (vscsi_unit).
  */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../../vhost-scsi/vscsi.h"
+#include "../../vhost-scsi/vscsi-fuzz.h"
 #include "../lib/ktest.h"
 
 static char msg[256];
@@ -153,6 +156,34 @@ static int mem_alloc_align_and_coalesce(void)
 	return ret;
 }
 
+/* A replay plan reads back as written; bad ones are refused. */
+static int fuzz_plan_round_trip(void)
+{
+	static const char *const bad[] = { "", "x", "3-1", "2q", "1,,2" };
+	const char *want = "0-3,5r,9i,12";
+	unsigned char *plan;
+	unsigned long len, i;
+	char out[64] = "";
+	FILE *fp;
+
+	EXPECT(!vscsi_fuzz_plan_parse(want, &plan, &len) && len == 13,
+	       "expected \"%s\" to parse into 13 batches", want);
+	fp = fmemopen(out, sizeof(out), "w");
+	EXPECT(fp, "expected fmemopen to work");
+	vscsi_fuzz_plan_print(fp, plan, len);
+	fclose(fp);
+	free(plan);
+	EXPECT(!strcmp(out, want), "expected \"%s\" back, got \"%s\"",
+	       want, out);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		plan = NULL;
+		EXPECT(vscsi_fuzz_plan_parse(bad[i], &plan, &len) == -EINVAL,
+		       "expected plan \"%s\" to be refused", bad[i]);
+		free(plan);
+	}
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*run)(void);
@@ -167,6 +198,7 @@ static const struct {
 	{ "cdb_inquiry_evpd", cdb_inquiry_evpd },
 	{ "sense_fixed_and_descriptor", sense_fixed_and_descriptor },
 	{ "mem_alloc_align_and_coalesce", mem_alloc_align_and_coalesce },
+	{ "fuzz_plan_round_trip", fuzz_plan_round_trip },
 };
 
 int main(int argc, char **argv)
