@@ -213,20 +213,23 @@ static int batch_note(struct life *L, struct batch *b, unsigned int i)
 
 /*
  * Collect the batch: @dev NULL means its device is gone (the WRITEs not
- * yet collected stay unknown); otherwise wait @wait_ms for each, and an
- * unanswered one is a FAIL if @owed.
+ * yet collected stay unknown); otherwise wait up to @wait_ms for the
+ * whole batch (one deadline, so that answers dropped fail the case well
+ * before the alarm), and an unanswered one is a FAIL if @owed.
  */
 static int batch_settle(struct life *L, struct batch *b,
 			struct vscsi_dev *dev, int wait_ms, bool owed)
 {
+	long long until = now_ms() + wait_ms, left;
 	unsigned int i;
 	int ret = T_PASS;
 
 	for (i = 0; i < LIFE_BATCH; i++) {
 		if (!b->req[i].submitted)
 			continue;
+		left = until - now_ms();
 		if (dev && !b->req[i].completed)
-			vscsi_req_wait(dev, &b->req[i], wait_ms);
+			vscsi_req_wait(dev, &b->req[i], left > 1 ? left : 1);
 		if (b->req[i].completed) {
 			if (!ret)
 				ret = batch_note(L, b, i);
