@@ -3,25 +3,37 @@
  * lifecycle_stress: a thousand device and fabric lifecycle steps, each
  * taken with WRITEs in flight, and the data checked after every one.
  *
+ * Every cycle has WRITEs held by the slow (dm-delay) LUN at its step:
+ * LIFE_BATCH to the slow backstore, and the step waits (at most
+ * LIFE_HELD_MS) until dm-delay's status shows them held; then LIFE_BATCH
+ * more to the ramdisk, which race the step.
+ *
  * Scenarios (cycles per scenario in VSCSI_LIFECYCLE_CYCLES = 1000):
- *   close_inflight   close the fd with WRITEs in flight
- *   clear_set        CLEAR_ENDPOINT under WRITEs, SET_ENDPOINT again, and
- *                    a batch that must all be GOOD (QEMU's guest reset)
+ *   close_inflight   close the fd with the WRITEs in flight
+ *   clear_set        CLEAR_ENDPOINT under WRITEs, SET_ENDPOINT again (the
+ *                    WRITEs it left must be answered), and a batch that
+ *                    must all be GOOD (QEMU's guest reset)
  *   reset_owner      VHOST_RESET_OWNER under WRITEs, SET_OWNER again
- *   lun_unlink       a LUN linked, WRITEs to it, the LUN unlinked
- *   two_wwn          a second WWN with its own device and WRITEs, both
- *                    in flight at once; a third device binding a busy
- *                    TPG, the nexus drop, TPG and WWN removal and rmmod
- *                    refused while bound; after unbinding the nexus
- *                    drop and the removals succeed
+ *   lun_unlink       a LUN exporting the slow backstore linked, WRITEs
+ *                    to it, the LUN unlinked
+ *   two_wwn          a second WWN exporting the slow backstore too, with
+ *                    its own device: both devices' slow WRITEs held at
+ *                    once; a third device binding a busy TPG, the nexus
+ *                    drop, TPG and WWN removal and rmmod refused while
+ *                    bound; after unbinding the nexus drop and the
+ *                    removals succeed
  *   mem_table        VHOST_SET_MEM_TABLE replaced (the same memory cut
- *                    in two regions, then whole again) under WRITEs
+ *                    in two regions, then whole again) under WRITEs, all
+ *                    of which must be GOOD
  *   queues128        128 request queues of 1024 entries, every
- *                    descriptor holding a WRITE
- * The first cycle, and every LIFE_SLOW_EVERY-th, of each scenario but
- * two_wwn and queues128 puts its WRITEs on the slow (dm-delay) LUN; the
- * others go to the ramdisk LUN, where they are in flight for a short time
- * only, which keeps the run short.
+ *                    descriptor holding a WRITE: each queue's first to
+ *                    the slow LUN, and one of those held while the rings
+ *                    are full; the others to the ramdisk
+ * The slow LUN delays by 2 s as setup-targets.sh makes it; for this case
+ * its table is loaded with VSCSI_LIFECYCLE_SLOW_MS (LIFE_SLOW_MS) instead,
+ * and its own table again at the end, pass or fail (after the alarm
+ * too).  A cycle counts "on the slow LUN" once its WRITEs were seen
+ * held.
  *
  * Data: a region of LIFE_BLOCKS blocks on each backstore holds one
  * generation of fill_pattern() per block; a shadow says which generation
@@ -29,7 +41,8 @@
  * unknown (closed, reset or refused before an answer).  After each cycle
  * the whole region is read back: a block answered GOOD holds its WRITE,
  * an unknown one holds the old or the new generation, every other block
- * what it held.  queues128 checks its own scratch area the same way.
+ * what it held.  queues128 checks its own scratch areas (on both disks)
+ * the same way.
  *
  * Invariants besides the data: no call hangs (an alarm ends the process,
  * and the case does not report), the refusals are the errors named above,
@@ -40,6 +53,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <linux/dm-ioctl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +61,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "vscsi-test.h"
@@ -54,10 +69,10 @@
 #define LIFE_LBA		100000	/* the checked region on each disk */
 #define LIFE_BLOCKS		64
 #define LIFE_BATCH		8	/* WRITEs in flight per step */
-#define LIFE_SLOW_EVERY		50
+#define LIFE_SLOW_MS		60	/* dm-delay's delay during the case */
+#define LIFE_HELD_MS		2000	/* slow WRITEs reach dm-delay in this */
 #define LIFE_WAIT_MS		15000	/* an answer owed takes at most this */
 #define LIFE_ALARM_S		120	/* one cycle taking longer is a hang */
-#define LIFE_SETTLE_MS		200	/* slow WRITEs reach dm-delay */
 #define LIFE_LUN_OFF		8	/* lun_unlink: VSCSI_HOTPLUG_LUN + 8 */
 #define LIFE_WWN2		"naa.50014050000000f1"
 #define LIFE_NEXUS2		"naa.50014050000000f2"
@@ -67,8 +82,10 @@
 #define BIG_QUEUES		128
 #define BIG_QUEUE_SIZE		1024
 #define BIG_LBA			16384	/* scratch area of the ramdisk */
-#define BIG_READ_BLOCKS		128
+#define BIG_READ_BLOCKS		128	/* at least BIG_QUEUES: big_verify */
 #define BIG_MEM			(128UL << 20)
+#define BIG_SLOW		1	/* big.flags: to the slow LUN */
+#define BIG_GOOD		2	/* answered GOOD */
 
 enum {
 	SC_CLOSE, SC_CLEAR, SC_RESET, SC_UNLINK, SC_TWO_WWN, SC_MEM,
@@ -109,11 +126,15 @@ struct life {
 	uint32_t gen;
 	unsigned int next_blk;
 	unsigned int cycle;		/* of the scenario running */
+	bool held;			/* slow WRITEs were held this cycle */
 	unsigned int cycles[SC_COUNT];
 	unsigned int slow_cycles[SC_COUNT];
 	unsigned long good, other, unanswered, refusals;
 	char rd_store[256], slow_store[256];
-	struct batch b1, b2;
+	char dm_table[256];		/* slow's own table, "" if not changed */
+	int dm_ctl;			/* /dev/mapper/control */
+	/* b1, b2: to the slow LUN, held by dm-delay; fast: to the ramdisk */
+	struct batch b1, b2, fast;
 };
 
 static unsigned long env_ul(const char *name, unsigned long def)
@@ -192,20 +213,23 @@ static int batch_note(struct life *L, struct batch *b, unsigned int i)
 
 /*
  * Collect the batch: @dev NULL means its device is gone (the WRITEs not
- * yet collected stay unknown); otherwise wait @wait_ms for each, and an
- * unanswered one is a FAIL if @owed.
+ * yet collected stay unknown); otherwise wait up to @wait_ms for the
+ * whole batch (one deadline, so that answers dropped fail the case well
+ * before the alarm), and an unanswered one is a FAIL if @owed.
  */
 static int batch_settle(struct life *L, struct batch *b,
 			struct vscsi_dev *dev, int wait_ms, bool owed)
 {
+	long long until = now_ms() + wait_ms, left;
 	unsigned int i;
 	int ret = T_PASS;
 
 	for (i = 0; i < LIFE_BATCH; i++) {
 		if (!b->req[i].submitted)
 			continue;
+		left = until - now_ms();
 		if (dev && !b->req[i].completed)
-			vscsi_req_wait(dev, &b->req[i], wait_ms);
+			vscsi_req_wait(dev, &b->req[i], left > 1 ? left : 1);
 		if (b->req[i].completed) {
 			if (!ret)
 				ret = batch_note(L, b, i);
@@ -253,20 +277,30 @@ static int run_past_ua(struct vscsi_dev *dev, struct vscsi_cmd *cmd,
 	return ret;
 }
 
-/* TUR @d's LUN past its unit attentions (LUNs linked and unlinked). */
-static int ua_clear(struct life *L, struct disk *d)
+/*
+ * TUR @lun of TPG @target through @dev past its unit attentions (LUNs
+ * linked and unlinked), so that the WRITEs after it reach the backstore.
+ */
+static int ua_clear_on(struct life *L, struct vscsi_dev *dev,
+		       unsigned int target, unsigned int lun)
 {
 	struct vscsi_result res;
 	struct vscsi_cmd cmd;
 	uint8_t cdb[6];
 	int ret;
 
-	tur_cmd_init(L->t, &cmd, d->lun, cdb);
-	ret = run_past_ua(L->t->dev, &cmd, &res);
+	tur_cmd_init(L->t, &cmd, lun, cdb);
+	cmd.target = target;
+	ret = run_past_ua(dev, &cmd, &res);
 	if (ret)
-		return tfail(L->t, "expected TUR to %s answered, got %s",
-			     d->name, err_name(ret));
+		return tfail(L->t, "expected TUR to LUN %u answered, got %s",
+			     lun, err_name(ret));
 	return expect_good(L->t, "TUR", &res);
+}
+
+static int ua_clear(struct life *L, struct disk *d)
+{
+	return ua_clear_on(L, L->t->dev, L->t->cfg->target, d->lun);
 }
 
 /* Block @i of the read-back against what the shadow allows. */
@@ -426,67 +460,245 @@ static int try_rmmod(void)
 }
 
 /* ------------------------------------------------------------------ */
-/* Scenarios                                                           */
+/* dm-delay "slow", the slow LUN's device                              */
 
-/* two_wwn and queues128 write to the ramdisk only. */
-static struct disk *cycle_disk(struct life *L, int sc, unsigned int c)
+/*
+ * WRITEs "slow" holds back now (its status: reads writes flushes), or
+ * -errno; through the control device, as the wait polls it every 0.5 ms.
+ */
+static int dm_held_writes(int ctl)
 {
-	if (sc != SC_TWO_WWN && sc != SC_BIG && c % LIFE_SLOW_EVERY == 0) {
-		L->slow_cycles[sc]++;
-		return &L->slow;
-	}
-	return &L->rd;
+	union {
+		struct dm_ioctl io;
+		char buf[1024];
+	} u;
+	const struct dm_target_spec *spec;
+	unsigned int reads, writes;
+
+	memset(&u, 0, sizeof(u));
+	u.io.version[0] = DM_VERSION_MAJOR;
+	u.io.data_size = sizeof(u);
+	u.io.data_start = sizeof(u.io);
+	snprintf(u.io.name, sizeof(u.io.name), "slow");
+	if (ioctl(ctl, DM_TABLE_STATUS, &u.io))
+		return -errno;
+	if (u.io.target_count != 1 || u.io.data_start + sizeof(*spec) >=
+	    sizeof(u))
+		return -EINVAL;
+	spec = (const void *)(u.buf + u.io.data_start);
+	if (sscanf((const char *)(spec + 1), "%u %u", &reads, &writes) != 2)
+		return -EINVAL;
+	return (int)writes;
 }
 
-/* Close the tested device under the batch, attach again, read back. */
-static int reopen_verify(struct life *L, struct disk *d, const char *after)
+/*
+ * Wait until dm-delay holds at least @n WRITEs, so that they are in
+ * flight at the lifecycle step that follows; they reach it in a few ms.
+ */
+static int slow_held(struct life *L, unsigned int n)
+{
+	long long until = now_ms() + LIFE_HELD_MS;
+	int held;
+
+	do {
+		held = dm_held_writes(L->dm_ctl);
+		if (held >= (int)n) {
+			L->held = true;
+			return T_PASS;
+		}
+		usleep(500);
+	} while (held >= 0 && now_ms() < until);
+	if (held < 0)
+		return tfail(L->t, "expected dm-delay's status, got %s",
+			     err_name(held));
+	return tfail(L->t, "expected %u WRITEs held by dm-delay within %d ms, "
+		     "got %d (are they reaching the slow LUN?)", n,
+		     LIFE_HELD_MS, held);
+}
+
+/* Set by slow_shorten(): what puts slow's own table back, for the alarm. */
+static char dm_restore_cmd[512];
+
+/*
+ * A cycle that hangs ends the process, as SIGALRM's default would, but
+ * with slow's own table back for the cases and the teardown after it.
+ * Only async-signal-safe calls here.
+ */
+static void life_alarm(int sig)
+{
+	pid_t pid = fork();
+
+	if (!pid) {
+		execl("/bin/sh", "sh", "-c", dm_restore_cmd, (char *)NULL);
+		_exit(127);
+	}
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* Load @table into "slow": suspended, swapped, resumed in any case. */
+static int dm_load(struct life *L, const char *table)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "dmsetup suspend --noudevsync slow && "
+		 "dmsetup reload slow --table '%s' && "
+		 "dmsetup resume --noudevsync slow", table);
+	if (!system(cmd))
+		return 0;
+	/* Suspended, it would hold LIO's I/O to the slow LUN for good. */
+	if (system("dmsetup resume --noudevsync slow"))
+		tnote(L->t, "dm-delay \"slow\" may be left suspended");
+	return -EIO;
+}
+
+/*
+ * A thousand cycles at setup-targets.sh's delay (2 s) would take an
+ * hour: for this case "slow" delays by VSCSI_LIFECYCLE_SLOW_MS
+ * (LIFE_SLOW_MS), still far longer than a step takes; its own table is
+ * kept for slow_restore().
+ */
+static int slow_shorten(struct life *L)
+{
+	unsigned long ms = env_ul("VSCSI_LIFECYCLE_SLOW_MS", LIFE_SLOW_MS);
+	unsigned long long start, len, off;
+	FILE *f = popen("dmsetup table slow 2>/dev/null", "r");
+	char dev[64], table[256], *got = NULL;
+	int end = 0;
+
+	if (f) {
+		got = fgets(table, sizeof(table), f);
+		pclose(f);
+	}
+	if (!got || sscanf(table, "%llu %llu delay %63s %llu %*u %n", &start,
+			   &len, dev, &off, &end) != 4 || table[end])
+		return tfail(L->t, "expected \"dmsetup table slow\" to show "
+			     "one delay over one device, got %s",
+			     got ? table : "nothing");
+	table[strcspn(table, "\n")] = 0;
+	L->dm_ctl = open("/dev/mapper/control", O_RDWR | O_CLOEXEC);
+	if (L->dm_ctl < 0)
+		return tfail(L->t, "expected /dev/mapper/control open, got %s",
+			     err_name(-errno));
+	snprintf(L->dm_table, sizeof(L->dm_table), "%s", table);
+	snprintf(dm_restore_cmd, sizeof(dm_restore_cmd), "dmsetup reload slow "
+		 "--table '%s'; dmsetup resume --noudevsync slow", table);
+	signal(SIGALRM, life_alarm);
+	snprintf(table, sizeof(table), "%llu %llu delay %s %llu %lu", start,
+		 len, dev, off, ms);
+	if (dm_load(L, table))
+		return tfail(L->t, "expected \"slow\" loaded with \"%s\"",
+			     table);
+	tnote(L->t, "lifecycle: the slow LUN delays %lu ms (was: %s)", ms,
+	      L->dm_table);
+	return T_PASS;
+}
+
+/* "slow" as setup-targets.sh made it, whatever the case's result. */
+static int slow_restore(struct life *L, int ret)
+{
+	if (L->dm_ctl >= 0)
+		close(L->dm_ctl);
+	L->dm_ctl = -1;
+	signal(SIGALRM, SIG_DFL);
+	if (!L->dm_table[0] || !dm_load(L, L->dm_table))
+		return ret;
+	return ret ? ret : tfail(L->t, "expected \"slow\" loaded with its "
+				 "own table again (%s)", L->dm_table);
+}
+
+/* ------------------------------------------------------------------ */
+/* Scenarios                                                           */
+
+/* Both checked regions read back, the slow one first. */
+static int life_verify(struct life *L, const char *after)
+{
+	int ret = disk_verify(L, &L->slow, after);
+
+	return ret ? ret : disk_verify(L, &L->rd, after);
+}
+
+/*
+ * The fast batch to the ramdisk through the tested device, left to race
+ * the step that follows; the cycle's slow WRITEs are held by now.
+ */
+static int fast_start(struct life *L)
+{
+	struct tctx *t = L->t;
+
+	return batch_submit(L, &L->fast, &L->rd, t->dev, t->cfg->target,
+			    L->rd.lun);
+}
+
+/*
+ * The WRITEs in flight at a step: b1 to the slow disk (as LUN @lun of the
+ * tested TPG) held by dm-delay, then the fast batch.
+ */
+static int batch_start(struct life *L, unsigned int lun)
+{
+	struct tctx *t = L->t;
+	int ret;
+
+	ret = ua_clear_on(L, t->dev, t->cfg->target, lun);
+	if (!ret)
+		ret = batch_submit(L, &L->b1, &L->slow, t->dev, t->cfg->target,
+				   lun);
+	if (!ret)
+		ret = slow_held(L, LIFE_BATCH);
+	return ret ? ret : fast_start(L);
+}
+
+/* Collect b1 and the fast batch: see batch_settle(). */
+static int batches_settle(struct life *L, struct vscsi_dev *dev, bool owed)
+{
+	int ret = batch_settle(L, &L->b1, dev, LIFE_WAIT_MS, owed);
+
+	return ret ? ret : batch_settle(L, &L->fast, dev, LIFE_WAIT_MS, owed);
+}
+
+static void batches_poll(struct life *L, struct vscsi_dev *dev)
+{
+	batch_poll(dev, &L->b1);
+	batch_poll(dev, &L->fast);
+}
+
+/* Close the tested device under the batches, attach again, read back. */
+static int reopen_verify(struct life *L, const char *after)
 {
 	int ret;
 
 	vscsi_dev_close(L->t->dev);
 	L->t->dev = NULL;
-	ret = batch_settle(L, &L->b1, NULL, 0, false);
+	ret = batches_settle(L, NULL, false);
 	if (!ret)
 		ret = life_attach(L);
-	return ret ? ret : disk_verify(L, d, after);
+	return ret ? ret : life_verify(L, after);
 }
 
-/*
- * The batch to @d (as LUN @lun) through the tested device; slow WRITEs are given time
- * to reach dm-delay, fast ones are left to race the step.
- */
-static int batch_start(struct life *L, struct disk *d, unsigned int lun)
-{
-	int ret = batch_submit(L, &L->b1, d, L->t->dev, L->t->cfg->target,
-			       lun);
-
-	if (!ret && d == &L->slow)
-		usleep(LIFE_SETTLE_MS * 1000);
-	return ret;
-}
-
-static int sc_clear(struct life *L, struct disk *d)
+static int sc_clear(struct life *L)
 {
 	struct tctx *t = L->t;
 	unsigned int i;
 	int ret;
 
-	ret = batch_start(L, d, d->lun);
+	ret = batch_start(L, L->slow.lun);
 	if (ret)
 		return ret;
 	ret = vscsi_clear_endpoint(t->dev, t->cfg->wwpn);
 	if (ret)
 		return tfail(t, "expected CLEAR_ENDPOINT under WRITEs to return "
 			     "0, got %s", err_name(ret));
-	batch_poll(t->dev, &L->b1);
+	batches_poll(L, t->dev);
 	ret = vscsi_set_endpoint(t->dev, t->cfg->wwpn);
 	if (ret)
 		return tfail(t, "expected SET_ENDPOINT after CLEAR_ENDPOINT to "
 			     "return 0, got %s", err_name(ret));
 	/* What CLEAR_ENDPOINT left in the ring is served now. */
-	ret = batch_settle(L, &L->b1, t->dev, LIFE_WAIT_MS, true);
+	ret = batches_settle(L, t->dev, true);
 	if (!ret)
-		ret = disk_verify(L, d, "CLEAR_ENDPOINT under WRITEs");
+		ret = life_verify(L, "CLEAR_ENDPOINT under WRITEs");
 	if (ret)
 		return ret;
 	/* I/O continues: a whole batch answered GOOD. */
@@ -503,13 +715,13 @@ static int sc_clear(struct life *L, struct disk *d)
 }
 
 /*
- * Close the device with the batch in flight; with @reset, after
+ * Close the device with the batches in flight; with @reset, after
  * RESET_OWNER and SET_OWNER again (what QEMU does between two guests).
  */
-static int close_inflight(struct life *L, struct disk *d, bool reset)
+static int close_inflight(struct life *L, bool reset)
 {
 	struct vscsi_dev *dev = L->t->dev;
-	int ret = batch_start(L, d, d->lun);
+	int ret = batch_start(L, L->slow.lun);
 
 	if (ret || !reset)
 		goto out;
@@ -517,7 +729,7 @@ static int close_inflight(struct life *L, struct disk *d, bool reset)
 	if (ret)
 		return tfail(L->t, "expected RESET_OWNER under WRITEs to "
 			     "return 0, got %s", err_name(ret));
-	batch_poll(dev, &L->b1);
+	batches_poll(L, dev);
 	ret = ioctl(dev->fd, VHOST_SET_OWNER) ? -errno : 0;
 	if (ret)
 		return tfail(L->t, "expected SET_OWNER after RESET_OWNER to "
@@ -525,41 +737,41 @@ static int close_inflight(struct life *L, struct disk *d, bool reset)
 out:
 	if (ret)
 		return ret;
-	batch_poll(dev, &L->b1);
-	return reopen_verify(L, d, reset ? "RESET_OWNER under WRITEs" :
+	batches_poll(L, dev);
+	return reopen_verify(L, reset ? "RESET_OWNER under WRITEs" :
 			     "a close in flight");
 }
 
-static int sc_close(struct life *L, struct disk *d)
+static int sc_close(struct life *L)
 {
-	return close_inflight(L, d, false);
+	return close_inflight(L, false);
 }
 
-static int sc_reset(struct life *L, struct disk *d)
+static int sc_reset(struct life *L)
 {
-	return close_inflight(L, d, true);
+	return close_inflight(L, true);
 }
 
-static int sc_unlink(struct life *L, struct disk *d)
+/* A LUN exporting the slow backstore, unlinked under WRITEs to it. */
+static int sc_unlink(struct life *L)
 {
-	const char *store = d == &L->slow ? L->slow_store : L->rd_store;
 	unsigned int lun = L->t->cfg->hotplug_lun + LIFE_LUN_OFF;
 	struct tctx *t = L->t;
 	int ret;
 
-	ret = lun_link(t->cfg->wwpn, t->cfg->target, lun, store);
+	ret = lun_link(t->cfg->wwpn, t->cfg->target, lun, L->slow_store);
 	if (ret)
 		return tfail(t, "expected LUN %u linked to %s, got %s", lun,
-			     store, err_name(ret));
-	ret = batch_start(L, d, lun);
+			     L->slow_store, err_name(ret));
+	ret = batch_start(L, lun);
 	if (ret)
 		return ret;
 	ret = lun_unlink(t->cfg->wwpn, t->cfg->target, lun);
 	if (ret)
 		return tfail(t, "expected LUN %u unlinked under WRITEs, got %s",
 			     lun, err_name(ret));
-	ret = batch_settle(L, &L->b1, t->dev, LIFE_WAIT_MS, true);
-	return ret ? ret : disk_verify(L, d, "a LUN unlink under WRITEs");
+	ret = batches_settle(L, t->dev, true);
+	return ret ? ret : life_verify(L, "a LUN unlink under WRITEs");
 }
 
 /* @what refused with one of @e1, @e2 while bound. */
@@ -572,7 +784,7 @@ static int refused(struct life *L, const char *what, int ret, int e1, int e2)
 		     what, err_name(e1), err_name(ret));
 }
 
-/* WWN2 with TPG 1, LUN 0 exporting the ramdisk, and a nexus. */
+/* WWN2 with TPG 1, LUN 0 exporting the slow backstore, and a nexus. */
 static int wwn2_make(struct life *L)
 {
 	char path[512];
@@ -584,7 +796,7 @@ static int wwn2_make(struct life *L)
 	if (!ret)
 		ret = cfs_mkdir(path);
 	if (!ret)
-		ret = lun_link(LIFE_WWN2, 1, 0, L->rd_store);
+		ret = lun_link(LIFE_WWN2, 1, 0, L->slow_store);
 	snprintf(path, sizeof(path), CFS_VHOST "/" LIFE_WWN2 "/tpgt_1/nexus");
 	if (!ret)
 		ret = cfs_write(path, LIFE_NEXUS2);
@@ -654,28 +866,41 @@ static int bind_busy(struct life *L, const char *wwn)
 	return ret;
 }
 
+/*
+ * Both devices' WRITEs to the slow backstore held by dm-delay at once,
+ * the fast batch racing, while the third binder and the removals are
+ * refused.
+ */
 static int two_wwn_bound(struct life *L, struct vscsi_dev *dev2,
 			 unsigned int c)
 {
 	struct tctx *t = L->t;
 	int ret;
 
-	ret = batch_submit(L, &L->b1, &L->rd, t->dev, t->cfg->target,
-			   L->rd.lun);
+	ret = ua_clear(L, &L->slow);
 	if (!ret)
-		ret = batch_submit(L, &L->b2, &L->rd, dev2, 1, 0);
+		ret = ua_clear_on(L, dev2, 1, 0);
+	if (!ret)
+		ret = batch_submit(L, &L->b1, &L->slow, t->dev, t->cfg->target,
+				   L->slow.lun);
+	if (!ret)
+		ret = batch_submit(L, &L->b2, &L->slow, dev2, 1, 0);
+	if (!ret)
+		ret = slow_held(L, 2 * LIFE_BATCH);
+	if (!ret)
+		ret = fast_start(L);
 	if (!ret)
 		ret = bind_busy(L, c & 1 ? LIFE_WWN2 : t->cfg->wwpn);
 	if (!ret)
 		ret = wwn2_remove(L, true);
 	if (!ret)
-		ret = batch_settle(L, &L->b1, t->dev, LIFE_WAIT_MS, true);
+		ret = batches_settle(L, t->dev, true);
 	if (!ret)
 		ret = batch_settle(L, &L->b2, dev2, LIFE_WAIT_MS, true);
 	return ret;
 }
 
-static int sc_two_wwn(struct life *L, struct disk *d)
+static int sc_two_wwn(struct life *L)
 {
 	struct vscsi_opts o = life_opts;
 	struct tctx *t = L->t;
@@ -703,7 +928,7 @@ static int sc_two_wwn(struct life *L, struct disk *d)
 	vscsi_dev_close(dev2);
 	if (!ret)
 		ret = wwn2_remove(L, false);
-	return ret ? ret : disk_verify(L, d, "two WWNs at once");
+	return ret ? ret : life_verify(L, "two WWNs at once");
 }
 
 /* The same guest memory as @n regions (1 or 2, cut at page @cut). */
@@ -726,7 +951,7 @@ static int mem_table_set(struct vscsi_dev *dev, unsigned int n, uint64_t cut)
 	return ret;
 }
 
-static int sc_mem(struct life *L, struct disk *d)
+static int sc_mem(struct life *L)
 {
 	struct tctx *t = L->t;
 	uint64_t pages = t->dev->mem.size / 4096;
@@ -734,9 +959,9 @@ static int sc_mem(struct life *L, struct disk *d)
 	unsigned int i;
 	int ret;
 
-	ret = ua_clear(L, d);
+	ret = ua_clear(L, &L->rd);
 	if (!ret)
-		ret = batch_start(L, d, d->lun);
+		ret = batch_start(L, L->slow.lun);
 	if (ret)
 		return ret;
 	ret = mem_table_set(t->dev, 2, cut);
@@ -745,22 +970,30 @@ static int sc_mem(struct life *L, struct disk *d)
 	if (ret)
 		return tfail(t, "expected SET_MEM_TABLE under WRITEs to return "
 			     "0, got %s", err_name(ret));
-	ret = batch_settle(L, &L->b1, t->dev, LIFE_WAIT_MS, true);
+	ret = batches_settle(L, t->dev, true);
 	for (i = 0; !ret && i < LIFE_BATCH; i++)
-		ret = expect_good(t, "WRITE across SET_MEM_TABLE",
-				  &L->b1.req[i].res);
-	return ret ? ret : disk_verify(L, d, "SET_MEM_TABLE under WRITEs");
+		ret = expect_good(t, "WRITE to the slow LUN across "
+				  "SET_MEM_TABLE", &L->b1.req[i].res);
+	for (i = 0; !ret && i < LIFE_BATCH; i++)
+		ret = expect_good(t, "WRITE to the ramdisk across "
+				  "SET_MEM_TABLE", &L->fast.req[i].res);
+	return ret ? ret : life_verify(L, "SET_MEM_TABLE under WRITEs");
 }
 
 /* ------------------------------------------------------------------ */
 /* queues128: every descriptor of 128 rings of 1024 holds a WRITE      */
 
-/* One WRITE as the guest lays it out; the chain is its three parts. */
+/*
+ * One WRITE as the guest lays it out; the chain is its three parts.  The
+ * data block comes first and each command takes 1 KiB, so that the data
+ * is aligned to the block as an iblock backstore (the slow LUN) needs.
+ */
 struct big_cmd {
+	uint8_t data[512];
 	struct virtio_scsi_cmd_req req;
 	uint8_t pad[64 - sizeof(struct virtio_scsi_cmd_req)];
 	struct virtio_scsi_cmd_resp resp;
-	uint8_t data[512];
+	uint8_t pad2[448 - sizeof(struct virtio_scsi_cmd_resp)];
 };
 
 struct big {
@@ -768,28 +1001,45 @@ struct big {
 	uint64_t gpa;			/* of cmds[0] */
 	struct big_cmd *cmds;
 	unsigned int n;
-	uint8_t *good;			/* per command: answered GOOD */
+	uint8_t *flags;			/* per command: BIG_SLOW, BIG_GOOD */
+	unsigned int slow_cmd[BIG_QUEUES];	/* of queue q's slow WRITE */
+	unsigned int slow_n;		/* queues with a slow WRITE */
 	unsigned long answered_good, answered_other;
 };
 
-static int big_fill_queue(struct life *L, struct big *b, struct vscsi_vq *vq,
+/*
+ * Queue @q's ring full of WRITEs: the first to block BIG_LBA + @q of the
+ * slow disk, the others to the ramdisk's scratch area (BIG_LBA + n).
+ */
+static int big_fill_queue(struct life *L, struct big *b, unsigned int q,
 			  unsigned int max, uint32_t gen)
 {
+	struct vscsi_vq *vq = vscsi_req_vq(b->dev, q);
 	struct vscsi_seg seg[3];
 	struct big_cmd *bc;
-	uint64_t gpa;
+	uint64_t gpa, lba;
 	int head;
 
 	while (vq->num_free >= 3 && b->n < max) {
+		bool slow = vq->num_free == vq->num;
+
 		bc = &b->cmds[b->n];
 		gpa = b->gpa + (uint64_t)b->n * sizeof(*bc);
+		lba = BIG_LBA + (slow ? q : b->n);
 		memset(bc, 0, sizeof(*bc));
-		vscsi_lun_encode(bc->req.lun, L->t->cfg->target, L->rd.lun);
+		vscsi_lun_encode(bc->req.lun, L->t->cfg->target,
+				 slow ? L->slow.lun : L->rd.lun);
 		bc->req.tag = b->n + 1;
-		scsi_cdb_write10(bc->req.cdb, BIG_LBA + b->n, 1);
-		fill_pattern(bc->data, 512, BIG_LBA + b->n, gen);
+		scsi_cdb_write10(bc->req.cdb, lba, 1);
+		fill_pattern(bc->data, 512, lba, gen);
+		if (slow) {
+			b->flags[b->n] = BIG_SLOW;
+			b->slow_cmd[b->slow_n++] = b->n;
+		}
 		memset(&bc->resp, 0xff, sizeof(bc->resp));
-		seg[0] = (struct vscsi_seg){ gpa, sizeof(bc->req), false };
+		seg[0] = (struct vscsi_seg){
+			gpa + offsetof(struct big_cmd, req), sizeof(bc->req),
+			false };
 		seg[1] = (struct vscsi_seg){
 			gpa + offsetof(struct big_cmd, data), 512, false };
 		seg[2] = (struct vscsi_seg){
@@ -829,7 +1079,7 @@ static int big_collect(struct life *L, struct big *b)
 			if (b->cmds[owner - 1].resp.response ==
 			    VIRTIO_SCSI_S_OK &&
 			    b->cmds[owner - 1].resp.status == SCSI_STATUS_GOOD) {
-				b->good[owner - 1] = 1;
+				b->flags[owner - 1] |= BIG_GOOD;
 				b->answered_good++;
 			} else {
 				b->answered_other++;
@@ -840,35 +1090,59 @@ static int big_collect(struct life *L, struct big *b)
 	       tfail(L->t, "expected %u WRITEs answered, got %u", b->n, got);
 }
 
-/* Read the scratch area back: each WRITE answered GOOD is there. */
-static int big_verify(struct life *L, struct big *b, uint32_t gen)
+/* @n blocks from @lba of @lun into @buf, through the 128-queue device. */
+static int big_read(struct life *L, struct big *b, unsigned int lun,
+		    unsigned int lba, unsigned int n, uint8_t *buf)
 {
-	static uint8_t buf[BIG_READ_BLOCKS * 512];
 	struct tctx *t = L->t;
 	struct vscsi_result res;
 	struct vscsi_cmd cmd;
-	uint8_t cdb[10], want[512];
-	unsigned int i, j, n;
-	int ret = T_PASS;
+	uint8_t cdb[10];
+	int ret;
 
+	read10_cmd_init(t, &cmd, lun, cdb, lba, n, buf, n * 512);
+	cmd.timeout_ms = LIFE_WAIT_MS;
+	ret = run_past_ua(b->dev, &cmd, &res);
+	if (ret)
+		return tfail(t, "expected the scratch read-back answered, got "
+			     "%s", err_name(ret));
+	return expect_good(t, "scratch read-back", &res);
+}
+
+/* Block @lba (in @got) holds command @i's WRITE if that was GOOD. */
+static int big_check(struct life *L, struct big *b, unsigned int i,
+		     unsigned int lba, const uint8_t *got, uint32_t gen)
+{
+	uint8_t want[512];
+
+	if (!(b->flags[i] & BIG_GOOD))
+		return T_PASS;
+	fill_pattern(want, sizeof(want), lba, gen);
+	if (!memcmp(want, got, sizeof(want)))
+		return T_PASS;
+	return tfail(L->t, "expected %s block %u to hold the WRITE answered "
+		     "GOOD, got other bytes", b->flags[i] & BIG_SLOW ? "slow0" :
+		     "rd0", lba);
+}
+
+/* Read both scratch areas back: each WRITE answered GOOD is there. */
+static int big_verify(struct life *L, struct big *b, uint32_t gen)
+{
+	static uint8_t buf[BIG_READ_BLOCKS * 512];
+	unsigned int i, j, n;
+	int ret;
+
+	ret = big_read(L, b, L->slow.lun, BIG_LBA, b->slow_n, buf);
+	for (i = 0; !ret && i < b->slow_n; i++)
+		ret = big_check(L, b, b->slow_cmd[i], BIG_LBA + i,
+				buf + i * 512, gen);
 	for (i = 0; !ret && i < b->n; i += BIG_READ_BLOCKS) {
 		n = b->n - i < BIG_READ_BLOCKS ? b->n - i : BIG_READ_BLOCKS;
-		read10_cmd_init(t, &cmd, L->rd.lun, cdb, BIG_LBA + i, n, buf,
-				n * 512);
-		ret = run_past_ua(b->dev, &cmd, &res);
-		if (ret)
-			return tfail(t, "expected the scratch read-back "
-				     "answered, got %s", err_name(ret));
-		ret = expect_good(t, "scratch read-back", &res);
-		for (j = 0; !ret && j < n; j++) {
-			if (!b->good[i + j])
-				continue;
-			fill_pattern(want, 512, BIG_LBA + i + j, gen);
-			if (memcmp(want, buf + j * 512, 512))
-				ret = tfail(t, "expected block %u to hold the "
-					    "WRITE answered GOOD, got other "
-					    "bytes", BIG_LBA + i + j);
-		}
+		ret = big_read(L, b, L->rd.lun, BIG_LBA + i, n, buf);
+		for (j = 0; !ret && j < n; j++)
+			if (!(b->flags[i + j] & BIG_SLOW))
+				ret = big_check(L, b, i + j, BIG_LBA + i + j,
+						buf + j * 512, gen);
 	}
 	return ret;
 }
@@ -881,10 +1155,13 @@ static int big_run(struct life *L, struct big *b, uint32_t gen)
 	if (max > LIFE_LBA - BIG_LBA)
 		max = LIFE_LBA - BIG_LBA;
 	for (q = 0; !ret && q < BIG_QUEUES; q++)
-		ret = big_fill_queue(L, b, vscsi_req_vq(b->dev, q), max, gen);
+		ret = big_fill_queue(L, b, q, max, gen);
 	/* Every ring full before the device hears of any of them. */
 	for (q = 0; !ret && q < BIG_QUEUES; q++)
 		vscsi_vq_kick_force(vscsi_req_vq(b->dev, q));
+	/* Slow WRITEs held while the rings are full. */
+	if (!ret)
+		ret = slow_held(L, 1);
 	if (!ret)
 		ret = big_collect(L, b);
 	if (!ret && !b->answered_good)
@@ -892,13 +1169,13 @@ static int big_run(struct life *L, struct big *b, uint32_t gen)
 			    "%u", b->n);
 	if (!ret)
 		ret = big_verify(L, b, gen);
-	tnote(L->t, "queues128: %u WRITEs in flight on %u queues: %lu GOOD, "
-	      "%lu other", b->n, BIG_QUEUES, b->answered_good,
-	      b->answered_other);
+	tnote(L->t, "queues128: %u WRITEs in flight on %u queues (%u to the "
+	      "slow LUN): %lu GOOD, %lu other", b->n, BIG_QUEUES, b->slow_n,
+	      b->answered_good, b->answered_other);
 	return ret;
 }
 
-static int sc_big(struct life *L, struct disk *d)
+static int sc_big(struct life *L)
 {
 	struct vscsi_opts o = {
 		.path = L->t->cfg->dev_path, .mem_size = BIG_MEM,
@@ -910,7 +1187,6 @@ static int sc_big(struct life *L, struct disk *d)
 	struct big b = { 0 };
 	int ret;
 
-	(void)d;
 	vscsi_dev_close(t->dev);
 	t->dev = NULL;
 	ret = vscsi_dev_start(&b.dev, &o);
@@ -919,27 +1195,27 @@ static int sc_big(struct life *L, struct disk *d)
 			     BIG_QUEUES, BIG_QUEUE_SIZE, err_name(ret));
 	b.gpa = vscsi_mem_alloc(&b.dev->mem, len, 4096);
 	b.cmds = b.gpa ? vscsi_mem_ptr(&b.dev->mem, b.gpa, len) : NULL;
-	b.good = calloc(BIG_QUEUES * BIG_QUEUE_SIZE, 1);
+	b.flags = calloc(BIG_QUEUES * BIG_QUEUE_SIZE, 1);
 	ret = vscsi_set_endpoint(b.dev, t->cfg->wwpn);
 	if (ret)
 		ret = tfail(t, "expected SET_ENDPOINT with %u queues to return "
 			    "0, got %s", BIG_QUEUES, err_name(ret));
-	else if (!b.cmds || !b.good)
+	else if (!b.cmds || !b.flags)
 		ret = tfail(t, "expected %zu bytes of guest memory, got none",
 			    len);
 	else
 		ret = big_run(L, &b, ++L->gen);
-	free(b.good);
+	free(b.flags);
 	vscsi_dev_close(b.dev);
 	if (!ret)
 		ret = life_attach(L);
-	return ret ? ret : disk_verify(L, &L->rd, "128 queues full");
+	return ret ? ret : life_verify(L, "128 queues full");
 }
 
 /* ------------------------------------------------------------------ */
 /* The case                                                            */
 
-static int (*const sc_run[SC_COUNT])(struct life *, struct disk *) = {
+static int (*const sc_run[SC_COUNT])(struct life *) = {
 	sc_close, sc_clear, sc_reset, sc_unlink, sc_two_wwn, sc_mem, sc_big,
 };
 
@@ -980,7 +1256,9 @@ static int life_setup(struct life *L)
 	lun_unlink(t->cfg->wwpn, t->cfg->target,
 		   t->cfg->hotplug_lun + LIFE_LUN_OFF);
 	wwn2_teardown(true);
-	ret = life_attach(L);
+	ret = slow_shorten(L);
+	if (!ret)
+		ret = life_attach(L);
 	if (!ret)
 		ret = disk_io(L, &L->rd, true, "setup");
 	if (!ret)
@@ -997,13 +1275,16 @@ static int life_scenario(struct life *L, int sc, unsigned int n)
 	for (c = 0; !ret && c < n; c++) {
 		alarm(LIFE_ALARM_S);
 		L->cycle = c;
-		ret = sc_run[sc](L, cycle_disk(L, sc, c));
-		if (!ret)
-			L->cycles[sc]++;
+		L->held = false;
+		ret = sc_run[sc](L);
+		if (ret)
+			break;
+		L->cycles[sc]++;
+		L->slow_cycles[sc] += L->held;
 	}
 	alarm(0);
 	if (ret)
-		tnote(L->t, "%s failed in cycle %u", sc_name[sc], c - 1);
+		tnote(L->t, "%s failed in cycle %u", sc_name[sc], c);
 	tnote(L->t, "lifecycle: %s %u cycles (%u on the slow LUN) in %lld ms",
 	      sc_name[sc], L->cycles[sc], L->slow_cycles[sc],
 	      now_ms() - start);
@@ -1020,6 +1301,7 @@ static int lifecycle_stress(struct tctx *t)
 
 	memset(&L, 0, sizeof(L));
 	L.t = t;
+	L.dm_ctl = -1;
 	ret = life_setup(&L);
 	for (sc = 0; !ret && sc < SC_COUNT; sc++) {
 		n = sc_weight[sc] * total / 1000;
@@ -1032,6 +1314,7 @@ static int lifecycle_stress(struct tctx *t)
 		ret = disk_verify(&L, &L.rd, "the stress");
 	vscsi_dev_close(t->dev);
 	t->dev = NULL;
+	ret = slow_restore(&L, ret);
 	if (!ret)
 		ret = slab_check(t, base, &delta);
 	tnote(t, "lifecycle: %u cycles; WRITEs %lu GOOD, %lu answered "
