@@ -76,18 +76,19 @@ vm_mkdir_ignored() {
 vm_initramfs_modules() {
 	local deps
 
-	deps=$(modprobe -S "$KVER" -a --show-depends \
+	deps=$(modprobe -d "${VM_MOD_ROOT:-/}" -S "$KVER" -a --show-depends \
 		virtio_pci 9pnet_virtio 9p overlay) || return 1
 	echo "$deps" |
 		awk '$1 == "insmod" && !seen[$2]++ { print $2 }' |
-		sed "s|^/lib/modules/$KVER/||"
+		sed "s|^${VM_MOD_ROOT:-}/*lib/modules/$KVER/||"
 }
 
 # Print the path of the initramfs for $KVER, packing it unless a copy
 # with the same inputs (init script, busybox, module files) is cached.
 vm_initramfs() {
-	local mods key out stage m f
+	local mdir mods key out stage m f
 
+	mdir=${VM_MOD_ROOT:-}/lib/modules/$KVER
 	mods=$(vm_initramfs_modules) ||
 		{ vm_say "cannot resolve the root file system's modules for $KVER"; return 1; }
 	key=$( {
@@ -95,7 +96,7 @@ vm_initramfs() {
 		cat "$VM_DIR/initramfs-init" "$VM_DIR/vm-lib.sh"
 		stat -L -c '%n %s %Y' /bin/busybox
 		for m in $mods; do
-			stat -L -c '%n %s %Y' "/lib/modules/$KVER/$m"
+			stat -L -c '%n %s %Y' "$mdir/$m"
 		done
 	} | sha256sum | cut -c1-16) || return 1
 	out=$VM_CACHE/initramfs-$KVER-$key.cpio.gz
@@ -114,10 +115,10 @@ vm_initramfs() {
 	for m in $mods; do
 		f=$(basename "$m")
 		case "$f" in
-		*.ko.xz) xz -dc "/lib/modules/$KVER/$m" >"$stage/lib/modules/${f%.xz}" ;;
-		*.ko.zst) zstd -qdc "/lib/modules/$KVER/$m" >"$stage/lib/modules/${f%.zst}" ;;
-		*.ko.gz) gzip -dc "/lib/modules/$KVER/$m" >"$stage/lib/modules/${f%.gz}" ;;
-		*) cp "/lib/modules/$KVER/$m" "$stage/lib/modules/$f" ;;
+		*.ko.xz) xz -dc "$mdir/$m" >"$stage/lib/modules/${f%.xz}" ;;
+		*.ko.zst) zstd -qdc "$mdir/$m" >"$stage/lib/modules/${f%.zst}" ;;
+		*.ko.gz) gzip -dc "$mdir/$m" >"$stage/lib/modules/${f%.gz}" ;;
+		*) cp "$mdir/$m" "$stage/lib/modules/$f" ;;
 		esac
 		echo "${f%.ko*}.ko" >>"$stage/modules.order"
 	done
@@ -130,12 +131,13 @@ vm_initramfs() {
 }
 
 # Boot a kernel built by tools/testing/debug-kernel/build in DIR: its
-# bzImage, with its modules at /lib/modules/RELEASE through a symlink into
-# DIR.  The machine's root is this one's, so the VM and the initramfs
-# packing both find them there; a link left by another build of the same
-# release is re-pointed.
+# bzImage, with its modules in DIR/root/lib/modules/RELEASE (VM_MOD_ROOT
+# is DIR/root).  This machine's /lib/modules is left alone: two builds of
+# the same release (another debug.config) may be in use by two runs at
+# once, so the VM's vm-init links its own /lib/modules/RELEASE, in its
+# overlay, to DIR's modules.
 vm_use_kernel_dir() {
-	local dir=$1 mods link
+	local dir=$1
 
 	if [ ! -r "$dir/release" ] || [ ! -r "$dir/bzImage" ]; then
 		vm_say "$dir is not a built kernel directory (tools/testing/debug-kernel/build)"
@@ -143,14 +145,7 @@ vm_use_kernel_dir() {
 	fi
 	KVER=$(cat "$dir/release")
 	VM_KERNEL=$dir/bzImage
-	mods=$dir/root/lib/modules/$KVER
-	link=/lib/modules/$KVER
-	[ "$(readlink "$link")" != "$mods" ] || return 0
-	if [ -e "$link" ] && [ ! -L "$link" ]; then
-		vm_say "$link exists and is not a symlink; not replacing it"
-		return 1
-	fi
-	ln -sfn "$mods" "$link" || { vm_say "cannot link $link to $mods"; return 1; }
+	VM_MOD_ROOT=$dir/root
 }
 
 # Fill the defaults every front end shares.  Call after option parsing.
@@ -162,7 +157,8 @@ vm_setup_env() {
 	VM_KERNEL=${VM_KERNEL:-/boot/vmlinuz-$KVER}
 	VM_CACHE=${VM_CACHE:-$REPO/.vm-cache}
 	[ -r "$VM_KERNEL" ] || { vm_say "cannot read kernel $VM_KERNEL"; return 1; }
-	[ -d "/lib/modules/$KVER" ] || { vm_say "no /lib/modules/$KVER"; return 1; }
+	[ -d "${VM_MOD_ROOT:-}/lib/modules/$KVER" ] ||
+		{ vm_say "no ${VM_MOD_ROOT:-}/lib/modules/$KVER"; return 1; }
 	vm_mkdir_ignored "$VM_OUT"
 	VM_OUT=$(cd "$VM_OUT" && pwd)
 	# Both travel on the kernel command line, which splits at spaces.
