@@ -529,37 +529,49 @@ static u32 vhost_scsi_tpg_get_inst_index(struct se_portal_group *se_tpg)
 	return 1;
 }
 
+/*
+ * What LIO calls us for, grouped by who drives it: the configfs tree an
+ * admin builds, the TPG's policy, a command's life, a TMF's answer.
+ */
 const struct target_core_fabric_ops vhost_scsi_ops = {
 	.module				= THIS_MODULE,
 	.fabric_name			= "vhost",
-	.max_data_sg_nents		= VHOST_SCSI_MAX_DATA_PAGES,
+
+	/* configfs: target/vhost/<wwn>/tpgt_N, its attributes and LUN links */
+	.fabric_make_wwn		= vhost_scsi_make_tport,
+	.fabric_drop_wwn		= vhost_scsi_drop_tport,
+	.tfc_wwn_attrs			= vhost_scsi_wwn_attrs,
+	.fabric_make_tpg		= vhost_scsi_make_tpg,
+	.fabric_drop_tpg		= vhost_scsi_drop_tpg,
+	.tfc_tpg_base_attrs		= vhost_scsi_tpg_attrs,
+	.tfc_tpg_attrib_attrs		= vhost_scsi_tpg_attrib_attrs,
+	.fabric_post_link		= vhost_scsi_port_link,
+	.fabric_pre_unlink		= vhost_scsi_port_unlink,
+	.set_default_node_attributes	= vhost_scsi_set_default_node_attrs,
+
+	/* The TPG: its names, and every initiator admitted read-write */
 	.tpg_get_wwn			= vhost_scsi_get_wwn,
 	.tpg_get_tag			= vhost_scsi_get_tag,
+	.tpg_get_inst_index		= vhost_scsi_tpg_get_inst_index,
+	.sess_get_index			= vhost_scsi_sess_get_index,
 	.tpg_check_demo_mode		= vhost_scsi_check_true,
 	.tpg_check_demo_mode_cache	= vhost_scsi_check_true,
 	.tpg_check_demo_mode_write_protect = vhost_scsi_check_false,
 	.tpg_check_prod_mode_write_protect = vhost_scsi_check_false,
 	.tpg_check_prot_fabric_only	= vhost_scsi_check_prot_fabric_only,
-	.tpg_get_inst_index		= vhost_scsi_tpg_get_inst_index,
-	.check_stop_free		= vhost_scsi_check_stop_free,
-	.release_cmd			= vhost_scsi_release_cmd,
-	.sess_get_index			= vhost_scsi_sess_get_index,
+
+	/* A command: data already mapped, its answer back to the worker */
+	.max_data_sg_nents		= VHOST_SCSI_MAX_DATA_PAGES,
 	.write_pending			= vhost_scsi_write_pending,
-	.set_default_node_attributes	= vhost_scsi_set_default_node_attrs,
-	.get_cmd_state			= vhost_scsi_get_cmd_state,
 	.queue_data_in			= vhost_scsi_queue_data_in,
 	.queue_status			= vhost_scsi_queue_status,
-	.queue_tm_rsp			= vhost_scsi_queue_tm_rsp,
 	.aborted_task			= vhost_scsi_aborted_task,
-	.fabric_make_wwn		= vhost_scsi_make_tport,
-	.fabric_drop_wwn		= vhost_scsi_drop_tport,
-	.fabric_make_tpg		= vhost_scsi_make_tpg,
-	.fabric_drop_tpg		= vhost_scsi_drop_tpg,
-	.fabric_post_link		= vhost_scsi_port_link,
-	.fabric_pre_unlink		= vhost_scsi_port_unlink,
-	.tfc_wwn_attrs			= vhost_scsi_wwn_attrs,
-	.tfc_tpg_base_attrs		= vhost_scsi_tpg_attrs,
-	.tfc_tpg_attrib_attrs		= vhost_scsi_tpg_attrib_attrs,
+	.get_cmd_state			= vhost_scsi_get_cmd_state,
+	.check_stop_free		= vhost_scsi_check_stop_free,
+	.release_cmd			= vhost_scsi_release_cmd,
+
+	/* A TMF */
+	.queue_tm_rsp			= vhost_scsi_queue_tm_rsp,
 };
 
 int vhost_scsi_configfs_init(void)

@@ -83,7 +83,8 @@ static const struct {
 	REFUSED(MAP_FAILED, "map_failed"), REFUSED(BUSY, "busy"),
 	STAT(pool_grown), STAT(pool_shrunk),
 	REFUSED(NOMEM, "nomem"),
-	STAT(tmfs), STAT(ans), STAT(ordered_as_simple), STAT(events), STAT(events_missed),
+	STAT(tmfs), STAT(ans), STAT(ordered_as_simple),
+	STAT(events), STAT(events_missed),
 	STAT(logged), STAT(log_failed),
 };
 
