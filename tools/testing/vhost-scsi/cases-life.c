@@ -54,7 +54,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
-#include <linux/dm-ioctl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -464,35 +463,6 @@ static int try_rmmod(void)
 /* dm-delay "slow", the slow LUN's device                              */
 
 /*
- * WRITEs "slow" holds back now (its status: reads writes flushes), or
- * -errno; through the control device, as the wait polls it every 0.5 ms.
- */
-static int dm_held_writes(int ctl)
-{
-	union {
-		struct dm_ioctl io;
-		char buf[1024];
-	} u;
-	const struct dm_target_spec *spec;
-	unsigned int reads, writes;
-
-	memset(&u, 0, sizeof(u));
-	u.io.version[0] = DM_VERSION_MAJOR;
-	u.io.data_size = sizeof(u);
-	u.io.data_start = sizeof(u.io);
-	snprintf(u.io.name, sizeof(u.io.name), "slow");
-	if (ioctl(ctl, DM_TABLE_STATUS, &u.io))
-		return -errno;
-	if (u.io.target_count != 1 || u.io.data_start + sizeof(*spec) >=
-	    sizeof(u))
-		return -EINVAL;
-	spec = (const void *)(u.buf + u.io.data_start);
-	if (sscanf((const char *)(spec + 1), "%u %u", &reads, &writes) != 2)
-		return -EINVAL;
-	return (int)writes;
-}
-
-/*
  * Wait (at most @ms) until dm-delay holds at least @n WRITEs, so that they
  * are in flight at the lifecycle step that follows.  Return: T_PASS and
  * in *@took_ms (if not NULL) how long that took, or a failure.
@@ -504,7 +474,7 @@ static int slow_held(struct life *L, unsigned int n, int ms,
 	int held;
 
 	do {
-		held = dm_held_writes(L->dm_ctl);
+		held = slow_dm_held(L->dm_ctl, true);
 		if (held >= (int)n) {
 			L->held = true;
 			if (took_ms)

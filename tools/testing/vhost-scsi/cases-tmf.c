@@ -15,10 +15,13 @@
  */
 #include <endian.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/dm-ioctl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "vscsi-test.h"
@@ -271,18 +274,39 @@ int fix_slow(struct tctx *t)
 	return ret ? ret : slow_lun_usable(t, "TUR to the slow LUN");
 }
 
-/* Reads dm-delay "slow" is holding back (its status: reads writes flushes). */
-static int slow_dm_reads(void)
+int slow_dm_held(int ctl, bool writes)
 {
-	FILE *f = popen("dmsetup status slow 2>/dev/null", "r");
-	unsigned int reads;
-	int n;
+	union {
+		struct dm_ioctl io;
+		char buf[1024];
+	} u;
+	const struct dm_target_spec *spec;
+	unsigned int reads, writes_held;
+	int fd = ctl, ret = 0;
 
-	if (!f)
-		return -1;
-	n = fscanf(f, "%*u %*u delay %u", &reads);
-	pclose(f);
-	return n == 1 ? (int)reads : -1;
+	if (fd < 0)
+		fd = open("/dev/mapper/control", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	memset(&u, 0, sizeof(u));
+	u.io.version[0] = DM_VERSION_MAJOR;
+	u.io.data_size = sizeof(u);
+	u.io.data_start = sizeof(u.io);
+	snprintf(u.io.name, sizeof(u.io.name), "slow");
+	if (ioctl(fd, DM_TABLE_STATUS, &u.io))
+		ret = -errno;
+	else if (u.io.target_count != 1 ||
+		 u.io.data_start + sizeof(*spec) >= sizeof(u))
+		ret = -EINVAL;
+	if (fd != ctl)
+		close(fd);
+	if (ret)
+		return ret;
+	spec = (const void *)(u.buf + u.io.data_start);
+	if (sscanf((const char *)(spec + 1), "%u %u", &reads,
+		   &writes_held) != 2)
+		return -EINVAL;
+	return (int)(writes ? writes_held : reads);
 }
 
 int slow_settle(struct tctx *t, unsigned int reads)
@@ -291,7 +315,7 @@ int slow_settle(struct tctx *t, unsigned int reads)
 	int held;
 
 	usleep(SETTLE_MS * 1000);
-	while ((held = slow_dm_reads()) >= 0 && held < (int)reads &&
+	while ((held = slow_dm_held(-1, false)) >= 0 && held < (int)reads &&
 	       now_ms() < until)
 		usleep(10 * 1000);
 	if (held < 0)

@@ -180,6 +180,13 @@ long long now_ms(void);
 int fix_slow(struct tctx *t);
 int slow_lun_usable(struct tctx *t, const char *what);
 /*
+ * The reads (@writes false) or WRITEs the slow LUN's dm-delay device
+ * ("slow") holds back now, from its status through the device-mapper
+ * control device @ctl (one opened for the call if @ctl < 0, as a caller
+ * polling every 0.5 ms should not), or -errno.
+ */
+int slow_dm_held(int ctl, bool writes);
+/*
  * Wait until the slow LUN's dm-delay device holds @reads reads, so that
  * they are in the target core's task set, not still on its way there (a
  * debug kernel can be slow to get them there); at most slow_ms / 2.
