@@ -331,16 +331,20 @@ static int race_param_read_of(const struct race_handoff *h, const char *name)
 }
 
 /*
- * Both requests answered: close the device while the second one's
- * handoff is still held, and check that the close waited for the hold.
- * Disarms the window and unloads race_inject.
+ * Both requests answered, @ms after they were posted: close the device
+ * while the second one's handoff is still held, and check that the close
+ * waited for the hold.  Disarms the window and unloads race_inject.
  */
-static int race_close_in_hold(struct tctx *t, const struct race_handoff *h)
+static int race_close_in_hold(struct tctx *t, const struct race_handoff *h,
+			      long long ms)
 {
 	bool held = race_param_read_of(h, "holding") == 1;
 	char param[64];
 	int ret = T_PASS;
 	int delays;
+
+	tnote(t, "both %s answered %lld ms after they were posted (the hold: %d ms)",
+	      h->items, ms, HOLD_MS);
 
 	vscsi_dev_close(t->dev);
 	t->dev = NULL;
@@ -369,6 +373,7 @@ static int race_handoff_close_core(struct tctx *t)
 	struct vscsi_req req[2];
 	struct vscsi_cmd cmd;
 	uint8_t cdb[2][16], data[2][512];
+	long long start;
 	unsigned int i;
 	int ret = fix_race_dev(t, true);
 
@@ -379,6 +384,7 @@ static int race_handoff_close_core(struct tctx *t)
 	ret = race_arm(t, "handoff_ms", HOLD_MS);
 	if (ret)
 		return ret;
+	start = now_ms();
 	/* Two READs in one kick: the second's handoff is held. */
 	for (i = 0; !ret && i < 2; i++) {
 		cmd_init(t, &cmd, lun0(t));
@@ -396,7 +402,7 @@ static int race_handoff_close_core(struct tctx *t)
 		return tfail(t, "expected both READs answered, got %s",
 			     err_name(ret));
 	}
-	return race_close_in_hold(t, &race_cmd_handoff);
+	return race_close_in_hold(t, &race_cmd_handoff, now_ms() - start);
 }
 
 /*
@@ -432,6 +438,7 @@ static int race_tmf_handoff_close(struct tctx *t)
 {
 	struct virtio_scsi_ctrl_tmf_req tmf;
 	struct vscsi_ctl ctl[2];
+	long long start;
 	unsigned int i;
 	int ret;
 
@@ -450,6 +457,7 @@ static int race_tmf_handoff_close(struct tctx *t)
 	ret = race_arm(t, "tmf_handoff_ms", HOLD_MS);
 	if (ret)
 		return ret;
+	start = now_ms();
 	vscsi_tmf_req_init(&tmf, VIRTIO_SCSI_T_TMF_LOGICAL_UNIT_RESET,
 			   t->cfg->target, lun0(t), 0);
 	/* The first published, the second with it in one kick. */
@@ -467,7 +475,7 @@ static int race_tmf_handoff_close(struct tctx *t)
 	}
 	tnote(t, "LOGICAL UNIT RESETs answered %u and %u", ctl[0].in[0],
 	      ctl[1].in[0]);
-	return race_close_in_hold(t, &race_tmf_handoff);
+	return race_close_in_hold(t, &race_tmf_handoff, now_ms() - start);
 }
 
 /* ------------------------------------------------------------------ */
