@@ -301,31 +301,34 @@ static struct configfs_attribute *vhost_scsi_tpg_attrib_attrs[] = {
 
 /* ---- LUN links: hotplug events for a bound guest ---- */
 
-static int vhost_scsi_port_link(struct se_portal_group *se_tpg,
-				struct se_lun *lun)
+/*
+ * A LUN of @se_tpg appeared or is going: tell the guest bound to the TPG,
+ * if any, with a transport reset event of @reason.  vhost_scsi_mutex keeps
+ * tpg->vs from being cleared (endpoint) under the event.
+ */
+static void vhost_scsi_lun_event(struct se_portal_group *se_tpg,
+				 struct se_lun *lun, u32 reason)
 {
 	struct vhost_scsi_tpg *tpg = vhost_tpg(se_tpg);
 
 	mutex_lock(&vhost_scsi_mutex);
 	if (tpg->vs)
 		vhost_scsi_evt_queue(tpg->vs, VIRTIO_SCSI_T_TRANSPORT_RESET,
-				     tpg->tpgt, lun->unpacked_lun,
-				     VIRTIO_SCSI_EVT_RESET_RESCAN);
+				     tpg->tpgt, lun->unpacked_lun, reason);
 	mutex_unlock(&vhost_scsi_mutex);
+}
+
+static int vhost_scsi_port_link(struct se_portal_group *se_tpg,
+				struct se_lun *lun)
+{
+	vhost_scsi_lun_event(se_tpg, lun, VIRTIO_SCSI_EVT_RESET_RESCAN);
 	return 0;
 }
 
 static void vhost_scsi_port_unlink(struct se_portal_group *se_tpg,
 				   struct se_lun *lun)
 {
-	struct vhost_scsi_tpg *tpg = vhost_tpg(se_tpg);
-
-	mutex_lock(&vhost_scsi_mutex);
-	if (tpg->vs)
-		vhost_scsi_evt_queue(tpg->vs, VIRTIO_SCSI_T_TRANSPORT_RESET,
-				     tpg->tpgt, lun->unpacked_lun,
-				     VIRTIO_SCSI_EVT_RESET_REMOVED);
-	mutex_unlock(&vhost_scsi_mutex);
+	vhost_scsi_lun_event(se_tpg, lun, VIRTIO_SCSI_EVT_RESET_REMOVED);
 }
 
 /* ---- binding a device: SET_ENDPOINT and CLEAR_ENDPOINT ---- */
